@@ -1,0 +1,42 @@
+# mediamon: the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MM := $(VENV)/bin/mediamon
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test lint bench airflow es-start es-stop clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,airflow]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+es-start: venv
+	$(MM) es start
+
+es-stop: venv
+	$(MM) es stop
+
+demo: venv
+	$(MM) demo
+
+# pytest exits 5 when no test ran: that is a failure here too.
+test: es-start
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc = 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: es-start
+	$(PY) bench/run.py
+
+airflow: es-start
+	$(VENV)/bin/bash scripts/airflow-standalone.sh
+
+clean: es-stop
+	rm -rf .mediamon

@@ -1,0 +1,216 @@
+"""The raw archive: WARC records plus a JSONL manifest per batch — the source of truth.
+
+Layout (relative to ``<data_dir>/archive``; the same keys work as object-store
+keys later)::
+
+    .incoming/<batch_id>/            a batch being written (never read by processing)
+    YYYY/MM/DD/<batch_id>/records.warc.gz
+    YYYY/MM/DD/<batch_id>/manifest.jsonl
+
+A batch is written under ``.incoming`` and moved into place with one directory
+rename when it is complete, so readers see a whole batch or none of it. Each
+manifest line describes one archived item: url, canonical_url, source,
+fetched_at, status, content_type, sha256 (of the body), warc_file, offset (of
+the WARC response record), fetched_url (the rewritten URL actually requested),
+feed (metadata the feed/list carried: title, published, summary, ...), kind
+("article" or "telegram_post").
+
+This module knows files and WARC, nothing about Scrapy or documents.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+WARC_NAME = "records.warc.gz"
+MANIFEST_NAME = "manifest.jsonl"
+INCOMING = ".incoming"
+
+
+class ArchiveError(RuntimeError):
+    """The archive cannot be written (disk full, permissions); what is already committed stays intact."""
+
+
+@dataclass
+class ArchivedRecord:
+    """One manifest entry with the HTTP body and headers read back from the WARC."""
+
+    manifest: dict[str, Any]
+    body: bytes
+    http_headers: list[tuple[str, str]] = field(default_factory=list)
+    batch_dir: Path | None = None
+
+    @property
+    def batch_id(self) -> str:
+        return self.manifest["batch"]
+
+
+def new_batch_id(source: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{source}-{uuid.uuid4().hex[:8]}"
+
+
+class BatchWriter:
+    """Writes one batch; ``commit()`` publishes it atomically, ``abort()`` discards it."""
+
+    def __init__(self, archive_dir: Path, source: str, batch_id: str | None = None) -> None:
+        self.archive_dir = archive_dir
+        self.source = source
+        self.batch_id = batch_id or new_batch_id(source)
+        self.started = datetime.now(UTC)
+        self.work_dir = archive_dir / INCOMING / self.batch_id
+        self.count = 0
+        try:
+            self.work_dir.mkdir(parents=True, exist_ok=False)
+            self._warc_fh = open(self.work_dir / WARC_NAME, "wb")  # noqa: SIM115 - closed in commit/abort
+            self._manifest_fh = open(self.work_dir / MANIFEST_NAME, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise ArchiveError(f"cannot write to archive {archive_dir}: {exc}") from exc
+        self._writer = WARCWriter(self._warc_fh, gzip=True)
+
+    def add(self, *, url: str, canonical_url: str, fetched_url: str, status: int, http_headers: list[tuple[str, str]],
+            body: bytes, request_headers: list[tuple[str, str]] | None = None, kind: str = "article",
+            feed: dict[str, Any] | None = None, fetched_at: datetime | None = None,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Append a request/response pair and its manifest line; returns the manifest entry."""
+        fetched_at = fetched_at or datetime.now(UTC)
+        sha256 = hashlib.sha256(body).hexdigest()
+        content_type = next((v for k, v in http_headers if k.lower() == "content-type"), None)
+        try:
+            warc_date = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            req = self._writer.create_warc_record(
+                url, "request", payload=io.BytesIO(b""),
+                http_headers=StatusAndHeaders(f"GET {_path_of(url)} HTTP/1.1", request_headers or [],
+                                              is_http_request=True),
+                warc_headers_dict={"WARC-Date": warc_date})
+            offset = self._warc_fh.tell()
+            resp = self._writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body),
+                http_headers=StatusAndHeaders(f"{status} {_reason(status)}", http_headers, protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": warc_date, "WARC-Payload-Digest-SHA256": sha256})
+            self._writer.write_record(resp)
+            self._writer.write_record(req)
+            entry = {
+                "batch": self.batch_id, "url": url, "canonical_url": canonical_url, "source": self.source,
+                "fetched_at": fetched_at.isoformat(), "status": status, "content_type": content_type,
+                "sha256": sha256, "warc_file": WARC_NAME, "offset": offset, "fetched_url": fetched_url,
+                "kind": kind, "feed": feed or {}, **(extra or {}),
+            }
+            self._manifest_fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise ArchiveError(f"cannot write to archive {self.work_dir}: {exc}") from exc
+        self.count += 1
+        return entry
+
+    def commit(self) -> Path | None:
+        """Flush, fsync and move the batch into place; an empty batch is discarded."""
+        try:
+            for fh in (self._warc_fh, self._manifest_fh):
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+            if self.count == 0:
+                shutil.rmtree(self.work_dir, ignore_errors=True)
+                return None
+            final = self.archive_dir / f"{self.started:%Y/%m/%d}" / self.batch_id
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self.work_dir.rename(final)
+            _fsync_dir(final.parent)
+            return final
+        except OSError as exc:
+            raise ArchiveError(f"cannot commit batch {self.batch_id} to {self.archive_dir}: {exc}") from exc
+
+    def abort(self) -> None:
+        for fh in (self._warc_fh, self._manifest_fh):
+            if not fh.closed:
+                fh.close()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def iter_batches(archive_dir: Path) -> Iterator[Path]:
+    """Committed batch directories, oldest first (batch ids start with a UTC timestamp)."""
+    if not archive_dir.is_dir():
+        return
+    dirs = [p.parent for p in archive_dir.glob(f"[0-9][0-9][0-9][0-9]/*/*/*/{MANIFEST_NAME}")]
+    yield from sorted(dirs, key=lambda p: p.name)
+
+
+def read_manifest(batch_dir: Path) -> list[dict[str, Any]]:
+    with open(batch_dir / MANIFEST_NAME, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_record(batch_dir: Path, entry: dict[str, Any]) -> ArchivedRecord:
+    """The body and HTTP headers of one manifest entry, read at its WARC offset."""
+    with open(batch_dir / entry["warc_file"], "rb") as fh:
+        fh.seek(entry["offset"])
+        record = next(iter(ArchiveIterator(fh)))
+        body = record.content_stream().read()
+        headers = list(record.http_headers.headers) if record.http_headers else []
+    return ArchivedRecord(manifest=entry, body=body, http_headers=headers, batch_dir=batch_dir)
+
+
+def iter_records(batch_dir: Path) -> Iterator[ArchivedRecord]:
+    """Every record of a batch in manifest order, reading the WARC once, sequentially."""
+    entries = {e["offset"]: e for e in read_manifest(batch_dir)}
+    with open(batch_dir / WARC_NAME, "rb") as fh:
+        iterator = ArchiveIterator(fh)
+        for record in iterator:
+            if record.rec_type != "response":
+                continue
+            body = record.content_stream().read()  # before asking the offset: that consumes the record
+            entry = entries.get(iterator.get_record_offset())
+            if entry is None:
+                continue
+            headers = list(record.http_headers.headers) if record.http_headers else []
+            yield ArchivedRecord(manifest=entry, body=body, http_headers=headers, batch_dir=batch_dir)
+
+
+def is_gzip(data: bytes) -> bool:
+    return data[:2] == b"\x1f\x8b"
+
+
+def maybe_gunzip(data: bytes) -> bytes:
+    return gzip.decompress(data) if is_gzip(data) else data

@@ -1,0 +1,66 @@
+"""Shared test fixtures: a real Elasticsearch node and isolated index prefixes.
+
+The node is the project's own local node (`mediamon es start`), started here if
+it is not running. Each test that indexes gets its own index prefix, so tests
+never see each other's documents, and its indices are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from mediamon import eslocal
+from mediamon.esclient import make_client
+from mediamon.settings import Settings, load_settings
+from processing.indexsetup import setup
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+REAL_FIXTURES = SHARED / "fixtures" / "real"
+
+
+@pytest.fixture(scope="session")
+def es_base_settings() -> Settings:
+    """Settings of the running local node (started once per session if needed)."""
+    settings = load_settings()
+    if not settings.es_url or not eslocal.is_local(settings):
+        eslocal.start(settings)
+        settings = load_settings()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def es_admin(es_base_settings: Settings) -> Elasticsearch:
+    return make_client(es_base_settings)
+
+
+def drop_prefix(es: Elasticsearch, prefix: str) -> None:
+    """Delete a test prefix's indices by name (wildcard deletes are refused on purpose)."""
+    names = list(es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+    if names:
+        es.indices.delete(index=",".join(names))
+    if es.indices.exists_index_template(name=f"{prefix}-docs"):
+        es.indices.delete_index_template(name=f"{prefix}-docs")
+
+
+@pytest.fixture
+def es_settings(es_base_settings: Settings, es_admin: Elasticsearch, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with a fresh index prefix and data dir for one test; template and alias set up."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    settings = es_base_settings.model_copy(update={"index_prefix": prefix, "data_dir": tmp_path / "data"})
+    settings.data_dir.mkdir()
+    setup(es_admin, settings, with_roles=False)  # role tests set up their own
+    yield settings
+    drop_prefix(es_admin, prefix)
+
+
+@pytest.fixture
+def real_fixtures() -> Path:
+    if not REAL_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures/real is absent")
+    return REAL_FIXTURES
