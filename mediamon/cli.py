@@ -241,3 +241,6 @@ def deadletter_replay() -> None:
 
 def run() -> None:  # pragma: no cover - console entry
     main()
+
+
+# Commands of the pipeline areas register themselves on `main` (one module each).
