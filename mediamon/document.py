@@ -65,6 +65,7 @@ class Document(BaseModel):
     # cluster; minhash_bands are the LSH keys near-duplicate lookup queries.
     lemmas: str | None = None
     minhash_bands: list[str] = Field(default_factory=list)
+    minhash: str | None = None  # shingle count + MinHash signature: verifies LSH candidates (processing.dedup)
     tags: list[str] = Field(default_factory=list)
     fingerprint: str | None = None  # set by the indexer: hash of the meaningful content
 

@@ -54,6 +54,7 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
         "batch": KEYWORD, "warc_file": KEYWORD, "offset": {"type": "long"}, "sha256": KEYWORD}},
     "lemmas": {"type": "text", "analyzer": "whitespace"},
     "minhash_bands": KEYWORD,
+    "minhash": {"type": "keyword", "index": False, "doc_values": False},
     "tags": KEYWORD,
     "fingerprint": {"type": "keyword", "index": False},
 }

@@ -1,0 +1,36 @@
+"""Load one YAML config file through its pydantic schema, with errors a person can act on.
+
+Why a module of its own: narratives, speakers, alarmism and cleaning rules are all
+data under config/, and a bad file must fail at load time naming the file, the
+entry and the field (DESIGN.md principle 4) — the same way for every file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ConfigFileError(ValueError):
+    """A config file is missing, is not YAML, or does not match its schema."""
+
+
+def load_config(path: Path, schema: type[Model]) -> Model:
+    """Parse ``path`` as YAML and validate it against ``schema``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigFileError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return schema.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<top>'}: {err['msg']}" for err in exc.errors())
+        raise ConfigFileError(f"{path}: {problems}") from exc

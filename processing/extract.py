@@ -1,0 +1,292 @@
+"""Extract: raw HTTP body -> title, lead, text, authors, publication date, declared language.
+
+trafilatura does the article extraction; a source's CSS selector hints from
+sources.yaml (data, not code) take precedence where given, because the generic
+heuristics drop e.g. RT's summary paragraph. JSON-LD and ``<meta>`` tags feed the
+metadata. Bytes are decoded with the HTTP charset, then the page's meta charset,
+then detection (w3lib + charset_normalizer): windows-1251 and koi8-r pages are
+common on .ru/.by sites and must never crash the batch.
+
+Nothing here cleans, detects the language or tags: a page that yields no article
+(JavaScript challenge, empty extraction, undecodable bytes) raises
+``ExtractionFailed`` with a reason the runner quarantines and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import charset_normalizer
+import htmldate
+import lxml.html
+import trafilatura
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from w3lib.encoding import html_to_unicode
+
+from processing.dates import DateRejected, check_plausible, from_day, local_zone, parse_date
+
+BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
+META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
+                  "publishdate", "date", "dc.date", "dc.date.issued", "mediator_published_time")
+ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
+
+
+class ExtractionFailed(Exception):
+    """The record holds no article; ``reason`` is the quarantine key, ``detail`` says why."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Extracted:
+    """What a page says about itself, before cleaning and language detection."""
+
+    title: str | None
+    lead: str | None
+    text: str
+    authors: list[str]
+    published_at: datetime | None
+    date_origin: str | None  # which source of truth gave the date: selector, jsonld, meta, feed, htmldate
+    declared_lang: str | None
+    dates_rejected: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the runner knows about a record besides its bytes."""
+
+    url: str
+    domain: str
+    kind: str = "article"
+    selectors: Mapping[str, str | None] = field(default_factory=dict)
+    feed: Mapping[str, Any] = field(default_factory=dict)
+    fetched_at: datetime | None = None
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    return best.encoding if best else None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Unicode text of an HTML body: BOM, HTTP charset, meta charset, then detection."""
+    try:
+        _encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    except (LookupError, ValueError) as exc:  # an unknown charset name in a header
+        raise ExtractionFailed("undecodable", f"cannot decode body: {exc}") from exc
+    if text.count("\ufffd") > max(20, len(text) // 50):
+        raise ExtractionFailed("undecodable", "body decodes to mostly replacement characters")
+    return text
+
+
+def parse_tree(html: str) -> lxml.html.HtmlElement:
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionFailed("unparseable", f"not parseable as HTML: {exc}") from exc
+    return tree
+
+
+def _text_of(element: lxml.html.HtmlElement) -> str:
+    """Text of an element with <br> as line breaks and block children as paragraphs."""
+    for br in element.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    blocks = [b for b in element.iter(*BLOCK_TAGS) if not any(a.tag in BLOCK_TAGS for a in b.iterancestors())]
+    if not blocks:
+        return element.text_content().strip()
+    return "\n".join(t for b in blocks if (t := " ".join(b.text_content().split())))
+
+
+def _select_text(tree: lxml.html.HtmlElement, css: str | None, paragraphs: bool = False) -> str | None:
+    if not css:
+        return None
+    try:
+        elements = CSSSelector(css)(tree)
+    except Exception as exc:  # cssselect raises several types for a bad selector
+        raise ExtractionFailed("bad_selector", f"selector {css!r} is invalid: {exc}") from exc
+    texts = [_text_of(e) if paragraphs else " ".join(e.text_content().split()) for e in elements]
+    joined = ("\n" if paragraphs else " ").join(t for t in texts if t)
+    return joined or None
+
+
+def _strip_scripts(tree: lxml.html.HtmlElement) -> None:
+    for bad in tree.xpath("//script[not(@type='application/ld+json')]|//style|//noscript|//template"):
+        bad.drop_tree()
+
+
+def _json_ld(tree: lxml.html.HtmlElement) -> dict[str, Any]:
+    """The first Article-like JSON-LD object on the page (malformed blocks are skipped)."""
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text_content() or "null")
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if not isinstance(item, dict):
+                continue
+            stack.extend(item.get("@graph", []) if isinstance(item.get("@graph"), list) else [])
+            kind = item.get("@type")
+            kinds = {k.lower() for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)}
+            if kinds & ARTICLE_TYPES:
+                return item
+    return {}
+
+
+def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for m in tree.xpath("//meta[@content]"):
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or m.get("http-equiv") or "").lower()
+        if key and key not in found:
+            found[key] = m.get("content", "").strip()
+    return found
+
+
+def _ld_authors(ld: dict[str, Any]) -> list[str]:
+    author = ld.get("author")
+    items = author if isinstance(author, list) else [author]
+    names = [a.get("name") if isinstance(a, dict) else a for a in items]
+    return [n.strip() for n in names if isinstance(n, str) and n.strip()]
+
+
+def declared_language(tree: lxml.html.HtmlElement, meta: Mapping[str, str]) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") \
+        or meta.get("content-language") or meta.get("og:locale") or meta.get("inlanguage")
+    if not lang:
+        return None
+    code = re.split(r"[-_,; ]", lang.strip().lower())[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _choose_date(candidates: list[tuple[str, str]], ctx: PageContext, rejected: list[str]
+                 ) -> tuple[datetime | None, str | None]:
+    """First plausible candidate with a time of day; failing that, the first plausible day."""
+    zone = local_zone(ctx.domain)
+    day_only: tuple[datetime, str] | None = None
+    for origin, raw in candidates:
+        parsed = parse_date(raw, zone)
+        if parsed is None:
+            continue
+        value, has_time = parsed
+        try:
+            value = check_plausible(value, ctx.fetched_at)
+        except DateRejected as exc:
+            rejected.append(f"{origin}: {exc}")
+            continue
+        if has_time:
+            if day_only and day_only[0].astimezone(zone).date() != value.astimezone(zone).date():
+                return day_only[0], day_only[1]  # a time from another day is not this page's time
+            return value, origin
+        day_only = day_only or (value, origin)
+    return (day_only[0], day_only[1]) if day_only else (None, None)
+
+
+def _page_dates(tree: lxml.html.HtmlElement, ctx: PageContext, ld: Mapping[str, Any],
+                meta: Mapping[str, str]) -> list[tuple[str, str]]:
+    candidates: list[tuple[str, str]] = []
+    if hint := _select_text(tree, ctx.selectors.get("date")):
+        candidates.append(("selector", hint))
+        for el in CSSSelector(ctx.selectors["date"])(tree):
+            if el.get("datetime"):
+                candidates.append(("selector", el.get("datetime")))
+    if isinstance(ld.get("datePublished"), str):
+        candidates.append(("jsonld", ld["datePublished"]))
+    candidates += [("meta", meta[k]) for k in META_DATE_KEYS if meta.get(k)]
+    candidates += [("time", t) for t in tree.xpath("//time/@datetime")[:3]]
+    for key in ("published", "updated", "date"):
+        if isinstance(ctx.feed.get(key), str):
+            candidates.append(("feed", ctx.feed[key]))
+    return candidates
+
+
+def _htmldate(html: str, ctx: PageContext, rejected: list[str]) -> tuple[datetime | None, str | None]:
+    try:
+        found = htmldate.find_date(html, url=ctx.url, original_date=True, extensive_search=False)
+    except Exception:  # htmldate is a heuristic; its failure only means "no date"
+        return None, None
+    if not found:
+        return None, None
+    value = from_day(datetime.fromisoformat(found).date(), local_zone(ctx.domain))
+    try:
+        return check_plausible(value, ctx.fetched_at), "htmldate"
+    except DateRejected as exc:
+        rejected.append(f"htmldate: {exc}")
+        return None, None
+
+
+def is_js_challenge(html: str, text: str, markers: list[str]) -> bool:
+    """A bot-protection interstitial: a known marker and no real article text."""
+    lowered = html[:50_000].lower()
+    return len(text) < 400 and any(m.lower() in lowered for m in markers)
+
+
+def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], min_chars: int) -> Extracted:
+    """Extract one HTML article page (trafilatura + selector hints + page metadata)."""
+    tree = parse_tree(html)
+    meta = _meta(tree)
+    ld = _json_ld(tree)
+    declared = declared_language(tree, meta)
+    _strip_scripts(tree)
+    body_hint = _select_text(tree, ctx.selectors.get("body"), paragraphs=True)
+    result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=True, include_comments=False,
+                                         include_tables=False, deduplicate=False)
+    text = body_hint or (result.text if result is not None and result.text else "")
+    if is_js_challenge(html, text, challenge_markers):
+        raise ExtractionFailed("js_challenge", "page is a bot-protection/JavaScript challenge, not an article")
+    if len(text.strip()) < min_chars:
+        raise ExtractionFailed("empty_extraction", f"extracted text has {len(text.strip())} characters "
+                                                   f"(minimum {min_chars})")
+    title = (_select_text(tree, ctx.selectors.get("title")) or (ld.get("headline") if isinstance(
+        ld.get("headline"), str) else None) or (result.title if result is not None else None)
+             or meta.get("og:title"))
+    lead = (_select_text(tree, ctx.selectors.get("lead"), paragraphs=True) or meta.get("og:description")
+            or meta.get("description") or (result.description if result is not None else None))
+    authors = ([a.strip() for a in (_select_text(tree, ctx.selectors.get("authors")) or "").split(",")
+                if a.strip()] or _ld_authors(ld)
+               or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])
+    rejected: list[str] = []
+    published, origin = _choose_date(_page_dates(tree, ctx, ld, meta), ctx, rejected)
+    if published is None:
+        published, origin = _htmldate(html, ctx, rejected)
+    return Extracted(title=title, lead=lead, text=text, authors=authors, published_at=published,
+                     date_origin=origin, declared_lang=declared, dates_rejected=rejected)
+
+
+def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extracted:
+    """A Telegram channel post: the archived body is the ``div.tgme_widget_message`` fragment."""
+    tree = parse_tree(html)
+    texts = tree.cssselect("div.tgme_widget_message_text")
+    text = _text_of(texts[0]) if texts else ""
+    if len(text.strip()) < min_chars:
+        raise ExtractionFailed("empty_extraction", "Telegram post has no text (media-only or unparsed)")
+    owner = tree.cssselect(".tgme_widget_message_owner_name")
+    first_line = text.strip().split("\n", 1)[0]
+    title = first_line if len(first_line) <= 160 else first_line[:157].rsplit(" ", 1)[0] + "…"
+    candidates = [("time", t) for t in tree.xpath("//a[contains(@class,'tgme_widget_message_date')]//time/@datetime")]
+    candidates += [("feed", ctx.feed[k]) for k in ("published", "date") if isinstance(ctx.feed.get(k), str)]
+    rejected: list[str] = []
+    published, origin = _choose_date(candidates, ctx, rejected)
+    return Extracted(title=title, lead=None, text=text, authors=[" ".join(owner[0].text_content().split())]
+                     if owner else [], published_at=published, date_origin=origin, declared_lang=None,
+                     dates_rejected=rejected)
+
+
+def extract(body: bytes, content_type: str | None, ctx: PageContext, challenge_markers: list[str],
+            min_chars: int) -> Extracted:
+    """Decode and extract one archived response according to its kind."""
+    if not body.strip():
+        raise ExtractionFailed("empty_body", "the archived response has no body")
+    html = decode_html(body, content_type)
+    if ctx.kind == "telegram_post":
+        return extract_telegram_post(html, ctx, min_chars=1)
+    return extract_article(html, ctx, challenge_markers, min_chars)
