@@ -1,0 +1,49 @@
+"""One crawl DAG per source of config/sources.yaml, on that source's own schedule.
+
+Scrapy runs in a subprocess (`python -m crawlers --source ID --json`): a Twisted
+reactor cannot be restarted inside a long-lived worker. Each new raw batch the
+crawl commits becomes one event of the source's asset (batch path in the
+event's extra), which is what triggers the processing DAG.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import Asset, dag, task
+
+from mediamon import dagsupport
+
+
+def crawl_dag(source: dagsupport.CrawlSchedule):
+    raw_batches = Asset(uri=source.asset_uri, name=f"mediamon_raw_{source.source_id}")
+
+    @dag(
+        dag_id=f"mediamon_crawl_{source.source_id}",
+        schedule=source.schedule,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=dagsupport.crawl_task_args(),
+        tags=["mediamon", "crawl"],
+        doc_md=f"Crawl `{source.source_id}` into the raw archive; one `{source.asset_uri}` event per new batch.",
+    )
+    def crawl_source():
+        @task
+        def crawl() -> list[str]:
+            from mediamon.pipeline import crawl_in_subprocess
+
+            return [str(p) for p in crawl_in_subprocess(source.source_id, dagsupport.sources_file()).new_batches]
+
+        @task(outlets=[raw_batches], retries=0)
+        def announce_batch(batch: str, *, outlet_events=None) -> str:
+            outlet_events[raw_batches].extra = {"batch": batch, "source": source.source_id}
+            return batch
+
+        announce_batch.expand(batch=crawl())
+
+    return crawl_source()
+
+
+for _source in dagsupport.crawl_schedules():
+    globals()[f"crawl_{_source.source_id.replace('-', '_')}"] = crawl_dag(_source)

@@ -1,0 +1,56 @@
+"""Process new raw batches into Elasticsearch, triggered by the crawl DAGs' assets.
+
+Each batch is one mapped task instance, so one bad batch fails alone and is
+retried alone. Processing is idempotent (a batch already marked done is a
+no-op), so a run triggered twice, or by hand, changes nothing the second time.
+A manual run (no triggering events) processes every pending batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import Asset, AssetAny, dag, task
+
+from mediamon import dagsupport
+
+raw_batches = [Asset(uri=s.asset_uri, name=f"mediamon_raw_{s.source_id}") for s in dagsupport.crawl_schedules()]
+indexed_docs = Asset(uri=dagsupport.DOCS_ASSET_URI, name="mediamon_docs")
+
+
+@dag(
+    dag_id="mediamon_process",
+    schedule=AssetAny(*raw_batches),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=dagsupport.stage_task_args(),
+    tags=["mediamon", "processing"],
+)
+def mediamon_process():
+    @task
+    def batches_to_process(triggering_asset_events=None) -> list[str]:
+        from mediamon.pipeline import batches_to_process
+
+        announced = [event.extra.get("batch") for events in (triggering_asset_events or {}).values()
+                     for event in events]
+        return [str(p) for p in batches_to_process(dagsupport.task_settings(), [b for b in announced if b])]
+
+    @task(max_active_tis_per_dag=2)
+    def process_batch(batch: str) -> dict:
+        from mediamon.pipeline import process_one_batch
+
+        return process_one_batch(dagsupport.task_settings(), batch)
+
+    @task(outlets=[indexed_docs])
+    def indexed(reports: list[dict], *, outlet_events=None) -> dict:
+        from mediamon.pipeline import merge_counts
+
+        total = merge_counts(reports)
+        outlet_events[indexed_docs].extra = {"batches": len(reports), **total}
+        return total
+
+    indexed(process_batch.expand(batch=batches_to_process()))
+
+
+mediamon_process()
