@@ -19,18 +19,20 @@ NOV = datetime(2021, 11, 1, tzinfo=UTC)
 
 @pytest.fixture
 def corpus(es_admin, es_settings):
-    neutral = {"lead": "", "text": "Статья. Article."}
+    def doc(n, **fields):  # short neutral text, so the title decides what matches
+        return make_document(n, lead="", text="Статья. Article.", **fields)
+
     docs = [
-        make_document(lead=neutral["lead"], text=neutral["text"], n=1, source="tass-ru", lang="ru", published=NOV.replace(day=1, hour=10),
+        doc(1, source="tass-ru", lang="ru", published=NOV.replace(day=1, hour=10),
                       narratives=["west_caused_migration"], title="Лавров: Польша выдавливает мигрантов"),
-        make_document(lead=neutral["lead"], text=neutral["text"], n=2, source="tass-ru", lang="ru", published=NOV.replace(day=8, hour=12),
+        doc(2, source="tass-ru", lang="ru", published=NOV.replace(day=8, hour=12),
                       narratives=["iraq_whataboutism"], title="Захарова напомнила Польше об Ираке"),
-        make_document(lead=neutral["lead"], text=neutral["text"], n=3, source="tass-en", lang="en", published=NOV.replace(day=8, hour=15),
+        doc(3, source="tass-en", lang="en", published=NOV.replace(day=8, hour=15),
                       narratives=["belarus_lawful"], title="Peskov: Belarus acts within the law"),
-        make_document(lead=neutral["lead"], text=neutral["text"], n=4, source="rt-en", lang="en", published=NOV.replace(day=9, hour=9),
+        doc(4, source="rt-en", lang="en", published=NOV.replace(day=9, hour=9),
                       narratives=["eu_must_pay", "west_caused_migration"], title="EU must pay Belarus, says Lavrov",
                       is_duplicate=True, dup_group="x"),
-        make_document(lead=neutral["lead"], text=neutral["text"], n=5, source="kremlin-ru", lang="ru", published=NOV.replace(day=9, hour=18),
+        doc(5, source="kremlin-ru", lang="ru", published=NOV.replace(day=9, hour=18),
                       title="Телефонный разговор с Президентом Белоруссии"),
     ]
     index_documents(es_admin, es_settings.docs_alias, docs, DeadLetter(es_settings.deadletter_dir))
