@@ -1,0 +1,158 @@
+"""All alert state in Elasticsearch (``<prefix>-alerts``): checkpoints, fired alerts, silences, outbox.
+
+One index, one ``kind`` per record: ``checkpoint`` (per rule, the last
+``indexed_at`` evaluated), ``alert`` (a fired alert, which doubles as the outbox
+entry while ``pending_channels`` is not empty), ``keystate`` (per rule and key,
+when it last fired, for the realert interval) and ``silence``. Alerts are
+created with ``op_type=create`` under a deterministic id, so two runs — after
+a restart, or on two hosts — cannot both fire the same alert. Nothing is kept
+in process memory between runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+STATE_MAPPING = {
+    # dynamic false: alert bodies carry free-form evidence; only these fields are searched
+    "dynamic": False,
+    "properties": {
+        "kind": KEYWORD, "rule": KEYWORD, "rule_type": KEYWORD, "key": KEYWORD, "alert_id": KEYWORD,
+        "status": KEYWORD, "notify": KEYWORD, "summary": {"type": "text"}, "doc_ids": KEYWORD,
+        "outlets": KEYWORD, "pending_channels": KEYWORD, "fired_at": DATE, "updated_at": DATE,
+        "last_notified_at": DATE, "digest_until": DATE, "until": DATE, "checkpoint": DATE, "created_at": DATE,
+    },
+}
+
+
+class StateStore:
+    """Reads and writes the alert state of one index prefix."""
+
+    def __init__(self, es: Elasticsearch, index: str) -> None:
+        self.es = es
+        self.index = index
+
+    def ensure(self) -> None:
+        if self.es.indices.exists(index=self.index):
+            return
+        try:
+            self.es.indices.create(index=self.index, mappings=STATE_MAPPING,
+                                   settings={"number_of_shards": 1, "number_of_replicas": 0})
+        except ApiError as exc:  # created meanwhile by another run
+            if "resource_already_exists" not in str(exc):
+                raise
+
+    def refresh(self) -> None:
+        self.es.indices.refresh(index=self.index)
+
+    # --- checkpoints --------------------------------------------------------------
+
+    def checkpoint(self, rule_id: str) -> datetime | None:
+        doc = self._get(f"checkpoint:{rule_id}")
+        return datetime.fromisoformat(doc["checkpoint"]) if doc else None
+
+    def set_checkpoint(self, rule_id: str, when: datetime) -> None:
+        self.es.index(index=self.index, id=f"checkpoint:{rule_id}",
+                      document={"kind": "checkpoint", "rule": rule_id, "checkpoint": when.isoformat()})
+
+    # --- fired alerts ---------------------------------------------------------------
+
+    def alert(self, alert_id: str) -> tuple[dict[str, Any], int, int] | None:
+        """The stored alert with its seq_no and primary_term (for optimistic concurrency)."""
+        try:
+            resp = self.es.get(index=self.index, id=alert_id)
+        except NotFoundError:
+            return None
+        return resp["_source"], resp["_seq_no"], resp["_primary_term"]
+
+    def create_alert(self, body: dict[str, Any]) -> bool:
+        """False when the id already exists: someone fired it first."""
+        try:
+            self.es.create(index=self.index, id=body["alert_id"], document={"kind": "alert", **body})
+        except ConflictError:
+            return False
+        return True
+
+    def replace_alert(self, source: dict[str, Any], seq: tuple[int, int]) -> bool:
+        """Write a merged alert back; refused (False) if it changed since it was read at ``seq``."""
+        try:
+            self.es.index(index=self.index, id=source["alert_id"], document=source,
+                          if_seq_no=seq[0], if_primary_term=seq[1])
+        except ConflictError:
+            return False
+        return True
+
+    def update_alert(self, alert_id: str, changes: dict[str, Any]) -> None:
+        self.es.update(index=self.index, id=alert_id, doc=changes)
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Alerts with a channel still to deliver (the outbox), oldest first."""
+        self.refresh()
+        query = {"bool": {"filter": [{"term": {"kind": "alert"}}, {"exists": {"field": "pending_channels"}}]}}
+        hits = helpers.scan(self.es, index=self.index, query={"query": query, "sort": [{"fired_at": "asc"}]},
+                            preserve_order=True)
+        return [hit["_source"] for hit in hits]
+
+    def alerts(self, since: datetime | None = None, until: datetime | None = None,
+               rule: str | None = None) -> list[dict[str, Any]]:
+        if not self.es.indices.exists(index=self.index):
+            return []
+        self.refresh()
+        filters: list[dict[str, Any]] = [{"term": {"kind": "alert"}}]
+        if since or until:
+            bounds = {k: v.isoformat() for k, v in (("gte", since), ("lte", until)) if v}
+            filters.append({"range": {"fired_at": bounds}})
+        if rule:
+            filters.append({"term": {"rule": rule}})
+        hits = helpers.scan(self.es, index=self.index, query={"query": {"bool": {"filter": filters}},
+                                                              "sort": [{"fired_at": "asc"}]}, preserve_order=True)
+        return [hit["_source"] for hit in hits]
+
+    # --- realert ---------------------------------------------------------------------
+
+    def last_fired(self, rule_id: str, key: str) -> datetime | None:
+        doc = self._get(_keystate_id(rule_id, key))
+        return datetime.fromisoformat(doc["fired_at"]) if doc else None
+
+    def set_last_fired(self, rule_id: str, key: str, when: datetime) -> None:
+        self.es.index(index=self.index, id=_keystate_id(rule_id, key),
+                      document={"kind": "keystate", "rule": rule_id, "key": key, "fired_at": when.isoformat()})
+
+    # --- silences ----------------------------------------------------------------------
+
+    def add_silence(self, rule_id: str, key: str | None, until: datetime, created_at: datetime) -> str:
+        silence_id = f"silence:{rule_id}:{_digest(key or '*')}:{created_at.timestamp():.0f}"
+        self.es.index(index=self.index, id=silence_id, refresh="wait_for", document={
+            "kind": "silence", "rule": rule_id, "key": key, "until": until.isoformat(),
+            "created_at": created_at.isoformat()})
+        return silence_id
+
+    def silences(self, now: datetime) -> list[dict[str, Any]]:
+        """Silences still in force at ``now``."""
+        resp = self.es.search(index=self.index, size=1000, query={"bool": {"filter": [
+            {"term": {"kind": "silence"}}, {"range": {"until": {"gt": now.isoformat()}}}]}})
+        return [hit["_source"] for hit in resp["hits"]["hits"]]
+
+    def _get(self, doc_id: str) -> dict[str, Any] | None:
+        try:
+            return self.es.get(index=self.index, id=doc_id)["_source"]
+        except NotFoundError:
+            return None
+
+
+def is_silenced(silences: list[dict[str, Any]], rule_id: str, key: str) -> bool:
+    return any(s["rule"] == rule_id and s.get("key") in (None, key) for s in silences)
+
+
+def _keystate_id(rule_id: str, key: str) -> str:
+    return f"keystate:{rule_id}:{_digest(key)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
