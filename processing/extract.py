@@ -25,8 +25,9 @@ import charset_normalizer
 import htmldate
 import lxml.html
 import trafilatura
+from cssselect import ExpressionError, SelectorSyntaxError
 from lxml import etree
-from lxml.cssselect import CSSSelector
+from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from processing.dates import DateRejected, check_plausible, from_day, local_zone, parse_date
@@ -88,12 +89,15 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     return text
 
 
-def parse_tree(html: str) -> lxml.html.HtmlElement:
+def parse_page(html: str) -> Selector:
+    """One lxml parse, shared by selector hints and metadata (parsel: the Scrapy selector engine)."""
     try:
-        tree = lxml.html.document_fromstring(html)
+        page = Selector(text=html, type="html")
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionFailed("unparseable", f"not parseable as HTML: {exc}") from exc
-    return tree
+    if page.root is None or not isinstance(page.root, lxml.html.HtmlElement | etree._Element):
+        raise ExtractionFailed("unparseable", "no HTML document in the body")
+    return page
 
 
 def _text_of(element: lxml.html.HtmlElement) -> str:
@@ -106,20 +110,28 @@ def _text_of(element: lxml.html.HtmlElement) -> str:
     return "\n".join(t for b in blocks if (t := " ".join(b.text_content().split())))
 
 
-def _select_text(tree: lxml.html.HtmlElement, css: str | None, paragraphs: bool = False) -> str | None:
+def _select_text(page: Selector, css: str | None, paragraphs: bool = False) -> str | None:
+    """Text of a Scrapy-style CSS hint (``::attr(x)`` and ``::text`` allowed, as in sources.yaml)."""
     if not css:
         return None
     try:
-        elements = CSSSelector(css)(tree)
-    except Exception as exc:  # cssselect raises several types for a bad selector
+        found = page.css(css)
+    except (SelectorSyntaxError, ExpressionError, ValueError) as exc:
         raise ExtractionFailed("bad_selector", f"selector {css!r} is invalid: {exc}") from exc
-    texts = [_text_of(e) if paragraphs else " ".join(e.text_content().split()) for e in elements]
+    texts = []
+    for item in found:
+        if isinstance(item.root, str):
+            texts.append(" ".join(item.root.split()))
+        else:
+            texts.append(_text_of(item.root) if paragraphs else " ".join(item.root.text_content().split()))
     joined = ("\n" if paragraphs else " ").join(t for t in texts if t)
     return joined or None
 
 
 def _strip_scripts(tree: lxml.html.HtmlElement) -> None:
-    for bad in tree.xpath("//script[not(@type='application/ld+json')]|//style|//noscript|//template"):
+    # hidden elements are tooltips and menus (kremlin.ru's person cards), never article text
+    hidden = "//*[@hidden or @aria-hidden='true' or contains(concat(' ', normalize-space(@class), ' '), ' hidden ')]"
+    for bad in tree.xpath(f"//script[not(@type='application/ld+json')]|//style|//noscript|//template|{hidden}"):
         bad.drop_tree()
 
 
@@ -191,14 +203,12 @@ def _choose_date(candidates: list[tuple[str, str]], ctx: PageContext, rejected: 
     return (day_only[0], day_only[1]) if day_only else (None, None)
 
 
-def _page_dates(tree: lxml.html.HtmlElement, ctx: PageContext, ld: Mapping[str, Any],
+def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
                 meta: Mapping[str, str]) -> list[tuple[str, str]]:
+    tree = page.root
     candidates: list[tuple[str, str]] = []
-    if hint := _select_text(tree, ctx.selectors.get("date")):
+    if hint := _select_text(page, ctx.selectors.get("date")):
         candidates.append(("selector", hint))
-        for el in CSSSelector(ctx.selectors["date"])(tree):
-            if el.get("datetime"):
-                candidates.append(("selector", el.get("datetime")))
     if isinstance(ld.get("datePublished"), str):
         candidates.append(("jsonld", ld["datePublished"]))
     candidates += [("meta", meta[k]) for k in META_DATE_KEYS if meta.get(k)]
@@ -232,12 +242,13 @@ def is_js_challenge(html: str, text: str, markers: list[str]) -> bool:
 
 def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], min_chars: int) -> Extracted:
     """Extract one HTML article page (trafilatura + selector hints + page metadata)."""
-    tree = parse_tree(html)
+    page = parse_page(html)
+    tree = page.root
     meta = _meta(tree)
     ld = _json_ld(tree)
     declared = declared_language(tree, meta)
     _strip_scripts(tree)
-    body_hint = _select_text(tree, ctx.selectors.get("body"), paragraphs=True)
+    body_hint = _select_text(page, ctx.selectors.get("body"), paragraphs=True)
     result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=True, include_comments=False,
                                          include_tables=False, deduplicate=False)
     text = body_hint or (result.text if result is not None and result.text else "")
@@ -246,16 +257,20 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
     if len(text.strip()) < min_chars:
         raise ExtractionFailed("empty_extraction", f"extracted text has {len(text.strip())} characters "
                                                    f"(minimum {min_chars})")
-    title = (_select_text(tree, ctx.selectors.get("title")) or (ld.get("headline") if isinstance(
+    title = (_select_text(page, ctx.selectors.get("title")) or (ld.get("headline") if isinstance(
         ld.get("headline"), str) else None) or (result.title if result is not None else None)
              or meta.get("og:title"))
-    lead = (_select_text(tree, ctx.selectors.get("lead"), paragraphs=True) or meta.get("og:description")
-            or meta.get("description") or (result.description if result is not None else None))
-    authors = ([a.strip() for a in (_select_text(tree, ctx.selectors.get("authors")) or "").split(",")
+    page_lead = _select_text(page, ctx.selectors.get("lead"), paragraphs=True)
+    if page_lead and not text.lstrip().startswith(page_lead[:80]):
+        # a lead printed on the page (RT's summary) is the article's first paragraph for readers
+        text = page_lead + "\n" + text
+    lead = (page_lead or meta.get("og:description") or meta.get("description")
+            or (result.description if result is not None else None))
+    authors = ([a.strip() for a in (_select_text(page, ctx.selectors.get("authors")) or "").split(",")
                 if a.strip()] or _ld_authors(ld)
                or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])
     rejected: list[str] = []
-    published, origin = _choose_date(_page_dates(tree, ctx, ld, meta), ctx, rejected)
+    published, origin = _choose_date(_page_dates(page, ctx, ld, meta), ctx, rejected)
     if published is None:
         published, origin = _htmldate(html, ctx, rejected)
     return Extracted(title=title, lead=lead, text=text, authors=authors, published_at=published,
@@ -264,7 +279,7 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
 
 def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extracted:
     """A Telegram channel post: the archived body is the ``div.tgme_widget_message`` fragment."""
-    tree = parse_tree(html)
+    tree = parse_page(html).root
     texts = tree.cssselect("div.tgme_widget_message_text")
     text = _text_of(texts[0]) if texts else ""
     if len(text.strip()) < min_chars:
