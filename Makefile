@@ -33,7 +33,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 bench: es-start
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 airflow: es-start
 	$(VENV)/bin/bash scripts/airflow-standalone.sh
