@@ -239,8 +239,5 @@ def deadletter_replay() -> None:
         sys.exit(1)
 
 
-def run() -> None:  # pragma: no cover - console entry
-    main()
-
-
 # Commands of the pipeline areas register themselves on `main` (one module each).
+from mediamon import cli_pipeline  # noqa: E402,F401
