@@ -1,0 +1,57 @@
+"""``python -m crawlers [--source ID]... [--sources FILE] [--json] [--set KEY=VALUE]...``: one crawl.
+
+Exit codes: 0 ok, 1 when a source failed entirely, 2 on bad config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from crawlers.rewrite import RewriteRulesError
+from crawlers.sources import SourcesError
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers", description="Crawl the configured sources once.")
+    parser.add_argument("--source", action="append", dest="sources", default=[], help="source id (repeatable)")
+    parser.add_argument("--sources", dest="sources_file", type=Path, help="sources file (default config/sources.yaml)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--set", action="append", type=_setting, default=[], help="Scrapy setting override")
+    parser.add_argument("--progress", action="store_true", help="show a progress display on stderr")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from crawlers.run import crawl
+    from mediamon.settings import load_settings
+
+    try:
+        report = crawl(load_settings(), args.sources or None, args.sources_file, progress=args.progress,
+                       overrides=dict(args.set))
+    except (SourcesError, RewriteRulesError, ValidationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for source, stats in report.sources.items():
+            print(source, json.dumps(stats.as_dict(), ensure_ascii=False))
+    return 1 if report.failed_sources else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

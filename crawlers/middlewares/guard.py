@@ -1,0 +1,71 @@
+"""SSRF guard: never fetch loopback, private, link-local or cloud-metadata addresses by accident.
+
+A feed or a redirect can point anywhere; on a server inside a network that
+would let a hostile site make the crawler read internal services. Checked on
+the resolved address before the request and on the peer address of the
+response (DNS rebinding, redirects re-enter the check). Exempt: URLs that
+MEDIAMON_URL_REWRITE sends elsewhere (the operator's own mirror or proxy) and
+sources with ``politeness.allow_private_addresses``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from crawlers.middlewares import Dropped
+from crawlers.rewrite import parse_rules, rewrite
+
+METADATA_HOSTS = frozenset({"169.254.169.254", "fd00:ec2::254", "metadata.google.internal", "100.100.100.200"})
+
+
+def forbidden_address(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+            or address.is_multicast or address.is_unspecified or str(address) in METADATA_HOSTS)
+
+
+class SSRFGuardMiddleware:
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls()
+        mw.crawler = crawler
+        mw.rules = parse_rules(crawler.settings.get("MEDIAMON_URL_REWRITE"))
+        return mw
+
+    def _exempt(self, request: Request) -> bool:
+        source = getattr(self.crawler.spider, "source", None)
+        if source is not None and source.politeness.allow_private_addresses:
+            return True
+        return rewrite(request.url, self.rules) is not None
+
+    async def process_request(self, request: Request) -> None:
+        if self._exempt(request):
+            return
+        host = (request.url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1])
+        host = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.index("]")]
+        if host.lower() in METADATA_HOSTS or host.lower() == "localhost":
+            raise Dropped("ssrf_blocked", request.url)
+        try:
+            ipaddress.ip_address(host)
+            ip = host
+        except ValueError:
+            from twisted.internet import reactor
+
+            try:
+                ip = await maybe_deferred_to_future(reactor.resolve(host))
+            except Exception:  # the download itself reports DNS errors, with its reason
+                return
+        if forbidden_address(ip):
+            raise Dropped("ssrf_blocked", f"{request.url} resolves to {ip}")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not self._exempt(request) and response.ip_address is not None \
+                and forbidden_address(str(response.ip_address)):
+            raise Dropped("ssrf_blocked", f"{request.url} answered from {response.ip_address}")
+        return response

@@ -1,0 +1,104 @@
+"""One crawl: every selected source, each discovery method a Scrapy crawler, all in one CrawlerProcess.
+
+The Twisted reactor starts once per process and cannot restart, so ``crawl``
+is called once per process; Airflow and tests run ``python -m crawlers`` in a
+subprocess.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+from scrapy.utils.reactor import install_reactor, is_reactor_installed
+
+from crawlers.crawl_settings import DEFAULTS, crawl_settings
+from crawlers.rewrite import parse_rules
+from crawlers.sources import Source, default_path, load_sources, select
+from crawlers.spiders import FeedSpider, ListingSpider, SitemapSpider, TelegramSpider
+from crawlers.spiders.base import SourceSpider
+from crawlers.state import SourceRun
+from crawlers.stats import CrawlReport
+from mediamon.settings import Settings
+
+log = logging.getLogger(__name__)
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def spiders_for(source: Source) -> list[type[SourceSpider]]:
+    discovery = source.discovery
+    chosen: list[type[SourceSpider]] = []
+    if discovery.feeds:
+        chosen.append(FeedSpider)
+    if discovery.sitemaps:
+        chosen.append(SitemapSpider)
+    if discovery.lists:
+        chosen.append(ListingSpider)
+    if discovery.telegram:
+        chosen.append(TelegramSpider)
+    return chosen
+
+
+def crawl(settings: Settings, source_ids: list[str] | None = None, sources_file: Path | None = None,
+          progress: bool = True, overrides: dict[str, Any] | None = None) -> CrawlReport:
+    """Crawl the selected sources once; raises SourcesError / RewriteRulesError on bad config."""
+    path = Path(sources_file) if sources_file else default_path(settings)
+    sources = select(load_sources(path, settings), source_ids, path)
+    parse_rules(os.environ.get("MEDIAMON_URL_REWRITE"))  # fail before starting anything
+    archive_dir, state_root = settings.data_dir / "archive", settings.data_dir / "crawl-state"
+    overrides = overrides or {}
+    process = CrawlerProcess(ScrapySettings({**DEFAULTS, **overrides}))
+    if not is_reactor_installed():  # once per process; each source's crawlers then share it
+        install_reactor(ASYNCIO_REACTOR)
+    report = CrawlReport()
+    runs: list[SourceRun] = []
+    for source in sources:
+        scrapy_settings = crawl_settings(source, overrides)
+        run = SourceRun(source, state_root, archive_dir, int(scrapy_settings["MEDIAMON_BATCH_SIZE"]))
+        report.sources[source.id] = run.stats
+        if not run.open():
+            log.error("%s: %s", source.id, run.stats.fatal)
+            continue
+        if not source.politeness.obey_robots:
+            log.warning("%s: robots.txt NOT obeyed: %s", source.id, source.politeness.robots_override_reason)
+        runs.append(run)
+        for spider_cls in spiders_for(source):
+            process.crawl(Crawler(spider_cls, ScrapySettings(scrapy_settings)), source=source, run=run)
+    if runs:
+        if progress:
+            _start_with_progress(process, runs)
+        else:
+            process.start()
+    for run in runs:
+        report.new_batches.extend(run.new_batches)
+    return report
+
+
+def _start_with_progress(process: CrawlerProcess, runs: list[SourceRun]) -> None:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from twisted.internet import task
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks = {run.source.id: bar.add_task(run.source.id) for run in runs}
+
+        def refresh() -> None:
+            for run in runs:
+                s = run.stats
+                bar.update(tasks[run.source.id], description=(
+                    f"{run.source.id:20} pages {s.pages_fetched + s.pages_not_modified:3}  new {s.archived:4}  "
+                    f"seen {s.already_seen:4}  blocked {sum(s.blocked.values()):3}  errors {sum(s.errors.values()):3}"))
+
+        loop = task.LoopingCall(refresh)
+        loop.start(0.5)
+        try:
+            process.start()
+        finally:
+            if loop.running:
+                loop.stop()
+            refresh()

@@ -1,0 +1,56 @@
+"""Public Telegram channels through the web preview ``https://t.me/s/<channel>``, paged with ``?before=<id>``.
+
+Each post is archived as its own item (kind ``telegram_post``): the post's
+HTML fragment is the body, its permalink ``https://t.me/<channel>/<id>`` the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Request, Response
+
+from crawlers.canonical import canonical_url
+from crawlers.spiders.base import SourceSpider
+
+
+class TelegramSpider(SourceSpider):
+    method = "telegram"
+
+    @property
+    def channel_url(self) -> str:
+        tg = self.source.discovery.telegram
+        assert tg is not None
+        return f"{tg.base_url.rstrip('/')}/s/{tg.channel}"
+
+    async def start(self) -> Iterator[Request]:
+        yield self.page_request(self.channel_url, self.parse_channel, page=1)
+
+    def parse_channel(self, response: Response) -> Iterator[Any]:
+        if not self.page_ok(response):
+            return
+        tg = self.source.discovery.telegram
+        assert tg is not None
+        base = tg.base_url.rstrip("/")
+        new = 0
+        for post in response.css("div.tgme_widget_message[data-post]"):
+            channel, _, post_id = (post.attrib.get("data-post") or "").partition("/")
+            if not post_id.isdigit() or channel.lower() != tg.channel.lower():
+                self.run.stats.skipped_links += 1
+                continue
+            permalink = f"{base}/{tg.channel}/{post_id}"
+            if self.run.claim(permalink) is None:
+                continue
+            new += 1
+            text = "\n".join(t.strip() for t in post.css("div.tgme_widget_message_text ::text").getall()
+                             if t.strip())
+            yield self.item(response, kind="telegram_post", url=permalink, body=post.get().encode("utf-8"),
+                            canonical=canonical_url(permalink), encoding="utf-8",
+                            feed={"published": post.css("a.tgme_widget_message_date time::attr(datetime)").get(),
+                                  "channel": tg.channel, "post_id": int(post_id), "text": text},
+                            headers=[("Content-Type", "text/html; charset=utf-8")])
+        before = response.css("a.tme_messages_more::attr(data-before)").get()
+        if new and before and before.isdigit() and response.meta["page"] < tg.max_pages:
+            yield self.page_request(f"{self.channel_url}?before={before}", self.parse_channel,
+                                    page=response.meta["page"] + 1)

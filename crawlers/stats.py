@@ -1,0 +1,81 @@
+"""Crawl counts per source, with reasons, that add up.
+
+Every unique article URL a crawl finds ends in exactly one bucket: already
+seen (not fetched), archived, blocked (by reason) or an error (by reason).
+Discovery pages (feeds, sitemaps, lists, Telegram pages) are counted apart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Outcomes that mean "the site refused us", as opposed to a broken page or network.
+BLOCKED_REASONS = frozenset({"js_challenge", "http_403", "http_429", "http_451"})
+# Outcomes worth trying again next crawl: the discovery page that listed them is re-read unconditionally.
+TRANSIENT_REASONS = frozenset({"http_429", "http_500", "http_502", "http_503", "http_504", "timeout", "connection",
+                               "dns", "js_challenge", "http_403", "interrupted"})
+
+
+@dataclass
+class SourceStats:
+    source: str
+    pages_fetched: int = 0
+    pages_not_modified: int = 0
+    page_errors: Counter[str] = field(default_factory=Counter)
+    page_warnings: Counter[str] = field(default_factory=Counter)
+    found: int = 0
+    already_seen: int = 0
+    archived: int = 0
+    blocked: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    duplicate_links: int = 0
+    skipped_links: int = 0
+    fatal: str | None = None
+
+    def outcome(self, reason: str) -> None:
+        (self.blocked if reason in BLOCKED_REASONS else self.errors)[reason] += 1
+
+    @property
+    def in_flight(self) -> int:
+        return self.found - self.already_seen - self.archived - sum(self.blocked.values()) - sum(self.errors.values())
+
+    def adds_up(self) -> bool:
+        return self.in_flight == 0
+
+    @property
+    def failed(self) -> bool:
+        """Nothing at all could be read from the source this time."""
+        return self.fatal is not None or (self.pages_fetched + self.pages_not_modified == 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("page_errors", "page_warnings", "blocked", "errors"):
+            data[key] = dict(getattr(self, key))
+        data["failed"] = self.failed
+        data["adds_up"] = self.adds_up()
+        return data
+
+
+@dataclass
+class CrawlReport:
+    sources: dict[str, SourceStats] = field(default_factory=dict)
+    new_batches: list[Path] = field(default_factory=list)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s for s, stats in self.sources.items() if stats.failed]
+
+    @property
+    def archived(self) -> int:
+        return sum(s.archived for s in self.sources.values())
+
+    def adds_up(self) -> bool:
+        return all(s.adds_up() for s in self.sources.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sources": {k: v.as_dict() for k, v in self.sources.items()},
+                "new_batches": [str(p) for p in self.new_batches], "failed_sources": self.failed_sources,
+                "archived": self.archived, "adds_up": self.adds_up()}
