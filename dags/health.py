@@ -23,22 +23,32 @@ from mediamon import dagsupport
     params={
         "sources": Param([], type="array", items={"type": "string"}, description="source ids; empty: all"),
         "stale_factor": Param(3.0, type="number", description="silent for more than this many usual gaps = stale"),
+        "min_silence_hours": Param(6.0, type="number", description="never stale before this long (crawl schedule)"),
+        "grace_minutes": Param(60.0, type="number", description="batches younger than this may still be processing"),
     },
     tags=["mediamon", "health"],
 )
 def mediamon_health():
     @task
     def source_freshness(params=None) -> list[dict]:
+        from datetime import timedelta
+
         from processing.health import check_freshness
 
-        return check_freshness(dagsupport.task_settings(), sources_file=dagsupport.sources_file(),
-                               only=list(params["sources"]) or None, stale_factor=float(params["stale_factor"]))
+        wanted = set(params["sources"])
+        sources = [s.source_id for s in dagsupport.crawl_schedules() if not wanted or s.source_id in wanted]
+        return check_freshness(dagsupport.task_settings(), sources,
+                               stale_factor=float(params["stale_factor"]),
+                               min_silence=timedelta(hours=float(params["min_silence_hours"])))
 
     @task
     def archive_vs_index(params=None) -> list[dict]:
+        from datetime import timedelta
+
         from processing.health import check_archive_vs_index
 
-        return check_archive_vs_index(dagsupport.task_settings(), only=list(params["sources"]) or None)
+        return check_archive_vs_index(dagsupport.task_settings(), only=list(params["sources"]) or None,
+                                      grace=timedelta(minutes=float(params["grace_minutes"])))
 
     source_freshness()
     archive_vs_index()

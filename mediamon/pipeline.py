@@ -1,0 +1,274 @@
+"""The stages composed: what `mediamon run`, `mediamon demo` and the Airflow tasks call.
+
+One function per orchestration step, each a thin call into crawlers/ or
+processing/ that returns JSON-ready counts (Airflow passes them as XCom, the
+CLI prints them). `run_once` chains crawl → process → alerts the way the DAGs
+chain them through assets; the demo adds the local node, the sample sites and
+a summary of what ended up in the index. No pipeline rule lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from mediamon.settings import Settings
+
+
+class CrawlFailed(RuntimeError):
+    """The crawler subprocess failed; the message carries its exit code and the failed sources' errors."""
+
+
+def as_counts(report: Any) -> dict[str, Any]:
+    """A stage report (dataclass, pydantic model or dict) as a JSON-ready dict."""
+    if isinstance(report, dict):
+        data = report
+    elif hasattr(report, "model_dump"):
+        data = report.model_dump(mode="json")
+    elif dataclasses.is_dataclass(report):
+        data = dataclasses.asdict(report)
+    else:
+        raise TypeError(f"cannot turn {type(report).__name__} into counts")
+    return json.loads(json.dumps(data, default=str))
+
+
+# --- crawl ------------------------------------------------------------------------
+
+
+@dataclass
+class CrawlOutcome:
+    source_id: str
+    report: dict[str, Any]
+    new_batches: list[Path]
+
+
+def crawl_in_subprocess(source_id: str, sources_file: Path | None = None,
+                        timeout: float | None = None) -> CrawlOutcome:
+    """One source's crawl in a fresh Python: a Twisted reactor cannot restart inside a long-lived worker.
+
+    The crawler's log goes straight to our stderr (the task log); its JSON report
+    comes back on stdout. A non-zero exit raises with the report's errors.
+    """
+    command = [sys.executable, "-m", "crawlers", "--source", source_id, "--json"]
+    if sources_file is not None:
+        command += ["--sources", str(sources_file)]
+    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=timeout, env=os.environ.copy())
+    report = _last_json_object(proc.stdout)
+    if proc.returncode != 0:
+        raise CrawlFailed(f"crawl of {source_id} failed (exit {proc.returncode}): "
+                          f"{json.dumps(_failure_detail(report, source_id), ensure_ascii=False)}")
+    if report is None:
+        raise CrawlFailed(f"crawl of {source_id} printed no JSON report")
+    return CrawlOutcome(source_id, report, [Path(p) for p in report.get("new_batches", [])])
+
+
+def _last_json_object(stdout: str) -> dict[str, Any] | None:
+    """The report: the whole of stdout when it is one JSON document, else its last JSON line."""
+    text = stdout.strip()
+    candidates = [text, *reversed(text.splitlines())]
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _failure_detail(report: dict[str, Any] | None, source_id: str) -> Any:
+    if report is None:
+        return "no report (see the task log)"
+    sources = report.get("sources") or {}
+    return sources.get(source_id, sources) if isinstance(sources, dict) else sources
+
+
+# --- process, alerts, reprocess ------------------------------------------------------
+
+
+def batches_to_process(settings: Settings, announced: Iterable[str] = ()) -> list[Path]:
+    """Announced batches plus every other pending one, oldest first: a lost asset event never loses a batch."""
+    from processing.runner import pending_batches
+
+    pending = {Path(p) for p in pending_batches(settings)}
+    pending.update(Path(p) for p in announced if Path(p).is_dir())
+    return sorted(pending, key=lambda p: p.name)
+
+
+def process_one_batch(settings: Settings, batch: str | Path, es: Elasticsearch | None = None) -> dict[str, Any]:
+    """Process one batch (a no-op for a batch already done) and return its counts."""
+    from processing.runner import process_batch
+
+    return as_counts(process_batch(settings, Path(batch), es=es))
+
+
+def merge_counts(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the numeric counts of several batch reports (nested dicts of counts are summed key by key)."""
+    total: dict[str, Any] = {}
+    for report in reports:
+        _add_into(total, report)
+    return total
+
+
+def _add_into(total: dict[str, Any], report: dict[str, Any]) -> None:
+    for key, value in report.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            total[key] = total.get(key, 0) + value
+        elif isinstance(value, dict):
+            _add_into(total.setdefault(key, {}), value)
+
+
+def run_alert_rules(settings: Settings, es: Elasticsearch | None = None) -> dict[str, Any]:
+    from processing.alerts.engine import run_alerts
+
+    return as_counts(run_alerts(settings, es=es))
+
+
+def reprocess_archive(settings: Settings, since: str | None = None,
+                      sources: list[str] | None = None) -> dict[str, Any]:
+    """Rebuild documents from the archive; ``since`` is an ISO date or an age such as 7d."""
+    from processing.runner import reprocess
+    from processing.search import parse_when
+
+    return as_counts(reprocess(settings, since=parse_when(since) if since else None, sources=sources))
+
+
+# --- run once ----------------------------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    crawl: dict[str, Any] = field(default_factory=dict)
+    process: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
+    failed_sources: list[str] = field(default_factory=list)
+
+
+def run_once(settings: Settings, sources_file: Path | None = None, source_ids: list[str] | None = None,
+             es: Elasticsearch | None = None, progress: bool = True) -> RunReport:
+    """Crawl → process → alerts, once, in this process (the DAGs run the same steps as separate tasks).
+
+    A failed source does not stop the others' batches from being processed and
+    alerted on; the caller decides what a failed source means (exit code 1).
+    """
+    from crawlers.run import crawl
+    from processing.alerts.engine import run_alerts
+    from processing.runner import process_pending
+
+    crawl_report = crawl(settings, source_ids=source_ids, sources_file=sources_file, progress=progress)
+    process_report = process_pending(settings, es=es, progress=progress)
+    alerts_report = run_alerts(settings, es=es)
+    return RunReport(as_counts(crawl_report), as_counts(process_report), as_counts(alerts_report),
+                     list(crawl_report.failed_sources))
+
+
+# --- demo --------------------------------------------------------------------------
+
+
+@contextmanager
+def sample_sites(corpus_dir: Path | None = None) -> Iterator[str]:
+    """The bundled sample sites on 127.0.0.1 with the crawler pointed at them; yields the mirror URL."""
+    from mediamon.mirror.server import MirrorServer
+
+    previous = os.environ.get("MEDIAMON_URL_REWRITE")
+    with MirrorServer(corpus_dir=corpus_dir, faults=False) as mirror:
+        os.environ["MEDIAMON_URL_REWRITE"] = mirror.url_rewrite()
+        try:
+            yield mirror.base_url
+        finally:
+            if previous is None:
+                os.environ.pop("MEDIAMON_URL_REWRITE", None)
+            else:
+                os.environ["MEDIAMON_URL_REWRITE"] = previous
+
+
+@dataclass
+class DemoSummary:
+    run: RunReport
+    mirror_url: str
+    documents: int
+    by_source_lang: dict[str, dict[str, int]]
+    duplicate_groups: int
+    duplicates: int
+    narratives: dict[str, int]
+    top_alarmist: list[dict[str, Any]]
+    alerts_fired: int
+    alerts_total: int
+    search_examples: list[str]
+
+
+def run_demo(settings: Settings, progress: bool = True) -> DemoSummary:
+    """The whole pipeline offline: local node, setup, sample sites, crawl → process → alerts, summary.
+
+    Everything lives under ``settings.data_dir``; crawl state and batch markers
+    persist, so a second demo only does what is new (nothing, on the same sample).
+    """
+    from mediamon import eslocal
+    from mediamon.esclient import make_client
+    from mediamon.settings import load_settings
+    from processing.indexsetup import setup
+
+    if not settings.es_url or not eslocal.is_local(settings):
+        eslocal.start(settings)
+        settings = load_settings(data_dir=settings.data_dir, config_dir=settings.config_dir,
+                                 index_prefix=settings.index_prefix)
+    es = make_client(settings)
+    setup(es, settings)
+    with sample_sites() as mirror_url:
+        report = run_once(settings, es=es, progress=progress)
+    es.indices.refresh(index=settings.docs_alias)
+    return summarize(es, settings, report, mirror_url)
+
+
+def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_url: str) -> DemoSummary:
+    """What the index holds after the run, from aggregations on the docs alias and the alerts index."""
+    body = es.search(index=settings.docs_alias, size=5, track_total_hits=True,
+                     sort=[{"alarmism": "desc"}], source=["title", "source", "lang", "alarmism", "alarmism_terms"],
+                     query={"range": {"alarmism": {"gt": 0}}},
+                     aggs={
+                         "sources": {"terms": {"field": "source", "size": 100},
+                                     "aggs": {"langs": {"terms": {"field": "lang", "size": 20}}}},
+                         "dups": {"filter": {"term": {"is_duplicate": True}},
+                                  "aggs": {"groups": {"cardinality": {"field": "dup_group"}}}},
+                         "narratives": {"terms": {"field": "narratives", "size": 20}},
+                     }).body
+    total = es.count(index=settings.docs_alias)["count"]
+    aggs = body["aggregations"]
+    alerts_total = (es.count(index=settings.alerts_index)["count"]
+                    if es.indices.exists(index=settings.alerts_index) else 0)
+    return DemoSummary(
+        run=report,
+        mirror_url=mirror_url,
+        documents=total,
+        by_source_lang={b["key"]: {lb["key"]: lb["doc_count"] for lb in b["langs"]["buckets"]}
+                        for b in aggs["sources"]["buckets"]},
+        duplicate_groups=aggs["dups"]["groups"]["value"],
+        duplicates=aggs["dups"]["doc_count"],
+        narratives={b["key"]: b["doc_count"] for b in aggs["narratives"]["buckets"]},
+        top_alarmist=[{**hit["_source"], "_id": hit["_id"]} for hit in body["hits"]["hits"]],
+        alerts_fired=int(report.alerts.get("fired", 0)),
+        alerts_total=alerts_total,
+        search_examples=_search_examples(aggs["narratives"]["buckets"]),
+    )
+
+
+def _search_examples(narrative_buckets: list[dict[str, Any]]) -> list[str]:
+    examples = ["mediamon search 'мигранты граница' --lang ru",
+                "mediamon search 'migrants border' --lang en --no-duplicates",
+                "mediamon search '*' --sort alarmism --limit 10"]
+    if narrative_buckets:
+        examples.append(f"mediamon search '*' --narrative {narrative_buckets[0]['key']} --since 2021-11-01")
+    examples.append("mediamon search 'Лукашенко' --source belta-ru --json")
+    return examples
