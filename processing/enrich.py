@@ -17,6 +17,7 @@ trailing ``*`` makes a term a lemma prefix (``миграц*``).
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from processing.lemmas import lemmatize
 
+ALARMIST_THRESHOLD = 0.5  # a story at or above this score is "alarmist" (alerts, tests, docs)
 Pattern = tuple[str, ...]  # a lemma sequence; an element ending in "*" is a prefix
 
 
@@ -70,6 +72,8 @@ class AlarmismFile(_Strict):
     title_factor: float = Field(default=2.0, ge=1)
     max_count: int = Field(default=3, ge=1, description="repetitions of one term counted at most this often")
     exclamation_weight: float = Field(default=0.5, ge=0, description="per '!' in title or lead, once")
+    markers: dict[str, float] = Field(default_factory=dict, description=(
+        "case-sensitive regex -> weight, on the headline: typographic urgency (BREAKING, МОЛНИЯ) that lemmas lose"))
     languages: dict[str, dict[str, float]] = Field(description="lang -> {term: weight}")
 
 
@@ -129,6 +133,7 @@ class EnrichRules:
     narratives: tuple[tuple[str, tuple[CompiledRule, ...]], ...]
     alarm: AlarmismFile
     alarm_terms: dict[str, tuple[tuple[str, Pattern, float], ...]]  # lang -> (term, pattern, weight)
+    alarm_markers: tuple[tuple[str, re.Pattern[str], float], ...]
 
 
 def compile_rules(speakers: SpeakersFile, narratives: NarrativesFile, alarm: AlarmismFile) -> EnrichRules:
@@ -140,6 +145,7 @@ def compile_rules(speakers: SpeakersFile, narratives: NarrativesFile, alarm: Ala
         alarm=alarm,
         alarm_terms={lang: tuple((term, compile_pattern(term), w) for term, w in terms.items())
                      for lang, terms in alarm.languages.items()},
+        alarm_markers=tuple((m, re.compile(m), w) for m, w in alarm.markers.items()),
     )
 
 
@@ -166,6 +172,10 @@ def alarmism(title_lemmas: list[str], body_lemmas: list[str], headline: str, lan
                 continue
             fired.append(term)
             raw += weight * (min(in_body, cfg.max_count) + cfg.title_factor * min(in_title, 1))
+    for marker, regex, weight in rules.alarm_markers:
+        if regex.search(headline):
+            fired.append(marker)
+            raw += weight
     if "!" in headline:
         fired.append("!")
         raw += cfg.exclamation_weight

@@ -1,0 +1,65 @@
+"""Quarantine: records that yield no document, kept with the reason so nothing is silently dropped.
+
+One JSONL file per batch under ``<data_dir>/quarantine/<batch_id>.jsonl``,
+written atomically (temp file + rename) when the batch is processed. Redoing a
+batch rewrites its file, so a crash and a redo never double-count. The page's
+bytes are not copied: ``raw_ref`` points into the raw archive, which keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    reason: str  # short key: js_challenge, empty_extraction, undecodable, http_status, ...
+    detail: str
+    manifest: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        m = self.manifest
+        return {"reason": self.reason, "detail": self.detail, "url": m.get("url"), "source": m.get("source"),
+                "kind": m.get("kind"), "fetched_at": m.get("fetched_at"), "status": m.get("status"),
+                "raw_ref": {"batch": m.get("batch"), "warc_file": m.get("warc_file"), "offset": m.get("offset"),
+                            "sha256": m.get("sha256")},
+                "quarantined_at": datetime.now(UTC).isoformat()}
+
+
+def quarantine_dir(data_dir: Path) -> Path:
+    return data_dir / "quarantine"
+
+
+def write_batch(data_dir: Path, batch_id: str, entries: list[QuarantineEntry]) -> Path | None:
+    """Replace the batch's quarantine file with ``entries`` (removing it when there are none)."""
+    directory = quarantine_dir(data_dir)
+    path = directory / f"{batch_id}.jsonl"
+    if not entries:
+        path.unlink(missing_ok=True)
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".jsonl.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for entry in entries:
+            fh.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return path
+
+
+def iter_quarantined(data_dir: Path) -> Iterator[dict[str, Any]]:
+    for path in sorted(quarantine_dir(data_dir).glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            yield from (json.loads(line) for line in fh if line.strip())
+
+
+def count_by_reason(data_dir: Path) -> Counter[str]:
+    return Counter(entry["reason"] for entry in iter_quarantined(data_dir))

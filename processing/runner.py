@@ -1,0 +1,257 @@
+"""The batch runner: every unprocessed raw batch -> documents in Elasticsearch, counts that add up.
+
+Per batch: records are streamed from the WARC into a process pool running the
+per-record stages (``processing.pipeline``); the parent then groups
+near-duplicates against the whole index (serialised, one batch at a time, so
+two batches never race on a group), bulk-indexes, refreshes so the next batch
+sees these documents, and only then marks the batch done in
+``<prefix>-batches``. A crash anywhere before that mark leaves the batch to be
+redone; document ids are sha256(canonical URL) and the quarantine file is
+rewritten, so a redo creates no duplicates. Memory is bounded by one batch.
+
+records_in = created + updated + unchanged + failed (dead letters) + quarantined, always.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crawlers.archive import ArchivedRecord, iter_batches, iter_records, read_manifest
+from mediamon.document import Document
+from mediamon.settings import Settings
+from processing import batches
+from processing.dedup import assign_groups
+from processing.index import DeadLetter, index_documents
+from processing.pipeline import Outcome, RecordInput, SourceMeta, build_document, load_source_meta
+from processing.quarantine import QuarantineEntry, write_batch
+from processing.rules import ProcessingRules, load_rules
+
+log = logging.getLogger(__name__)
+CHUNKSIZE = 4
+
+
+@dataclass
+class ProcessReport:
+    """What a run did; ``adds_up()`` is the invariant tests and the CLI check."""
+
+    batches_done: int = 0
+    batches_skipped: int = 0
+    records_in: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0  # rejected by Elasticsearch, dead-lettered for replay
+    duplicates_exact: int = 0
+    duplicates_near: int = 0
+    regrouped: int = 0  # already indexed documents whose duplicate group changed
+    dates_rejected: int = 0
+    boilerplate_lines_removed: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def documents(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def duplicates(self) -> int:
+        return self.duplicates_exact + self.duplicates_near
+
+    def adds_up(self) -> bool:
+        return self.records_in == self.documents + self.failed + sum(self.quarantined.values())
+
+    def add(self, other: ProcessReport) -> None:
+        for name, value in asdict(other).items():
+            if name != "quarantined":
+                setattr(self, name, getattr(self, name) + value)
+        self.quarantined.update(other.quarantined)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["quarantined"] = dict(self.quarantined)
+        out["adds_up"] = self.adds_up()
+        return out
+
+
+# --- worker side ----------------------------------------------------------------
+
+# Per worker process: rules and source metadata are loaded once by the pool
+# initializer instead of being pickled with every record. Nothing is shared
+# between processes or hosts through it.
+_worker_context: tuple[dict[str, SourceMeta], ProcessingRules] | None = None
+
+
+def _init_worker(config_dir: Path, sources_file: Path) -> None:
+    global _worker_context
+    _worker_context = (load_source_meta(sources_file), load_rules(config_dir))
+
+
+def _process_in_worker(record: RecordInput) -> Outcome:
+    assert _worker_context is not None, "worker not initialised"
+    return process_record(record, *_worker_context)
+
+
+def process_record(record: RecordInput, sources: dict[str, SourceMeta], rules: ProcessingRules) -> Outcome:
+    """The per-record stages; an unexpected error quarantines the record instead of stopping the batch."""
+    try:
+        return build_document(record, sources, rules)
+    except Exception as exc:  # a bug or a pathological page must not cost the other records
+        log.exception("processing failed for %s", record.manifest.get("url"))
+        return Outcome(reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000])
+
+
+def record_input(record: ArchivedRecord) -> RecordInput:
+    content_type = next((v for k, v in record.http_headers if k.lower() == "content-type"),
+                        record.manifest.get("content_type"))
+    return RecordInput(manifest=record.manifest, body=record.body, content_type=content_type)
+
+
+# --- parent side ----------------------------------------------------------------
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    es: Elasticsearch
+    sources: dict[str, SourceMeta]
+    rules: ProcessingRules
+    pool: ProcessPoolExecutor | None
+    on_record: Callable[[int], None] = lambda n: None
+
+
+def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tuple[dict[str, Any], Outcome]]:
+    inputs = (record_input(r) for r in records)
+    if ctx.pool is None:
+        for item in inputs:
+            yield item.manifest, process_record(item, ctx.sources, ctx.rules)
+            ctx.on_record(1)
+        return
+    # map() keeps manifest order; inputs of one batch at most are in flight
+    pending = list(inputs)
+    for item, outcome in zip(pending, ctx.pool.map(_process_in_worker, pending, chunksize=CHUNKSIZE), strict=True):
+        yield item.manifest, outcome
+        ctx.on_record(1)
+
+
+def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None = None) -> ProcessReport:
+    report = ProcessReport()
+    batch_id = batch_dir.name
+    records = (r for r in iter_records(batch_dir) if not only_sources or r.manifest.get("source") in only_sources)
+    docs: list[Document] = []
+    quarantined: list[QuarantineEntry] = []
+    for manifest, outcome in _outcomes(ctx, records):
+        report.records_in += 1
+        report.dates_rejected += len(outcome.dates_rejected)
+        report.boilerplate_lines_removed += outcome.removed_lines
+        if outcome.document is None:
+            quarantined.append(QuarantineEntry(outcome.reason or "unknown", outcome.detail or "", manifest))
+            report.quarantined[outcome.reason or "unknown"] += 1
+        else:
+            docs.append(outcome.document)
+    alias = ctx.settings.docs_alias
+    grouping = assign_groups(ctx.es, alias, docs)
+    report.duplicates_exact, report.duplicates_near = grouping.exact, grouping.near
+    deadletter = DeadLetter(ctx.settings.deadletter_dir)
+    counts = index_documents(ctx.es, alias, docs, deadletter)
+    if grouping.regrouped:
+        report.regrouped = index_documents(ctx.es, alias, grouping.regrouped, deadletter).sent
+    ctx.es.indices.refresh(index=alias)  # the next batch's duplicate lookup must see these documents
+    report.created, report.updated, report.unchanged, report.failed = (
+        counts.created, counts.updated, counts.unchanged, counts.failed)
+    write_batch(ctx.settings.data_dir, batch_id, quarantined)
+    sources = sorted({m.get("source", "") for m in read_manifest(batch_dir)})
+    batches.mark_done(ctx.es, ctx.settings, batch_id, {
+        "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
+        "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),
+        "duplicates": report.duplicates, "reprocessed_sources": sorted(only_sources) if only_sources else None})
+    if not report.adds_up():  # cannot happen unless a stage drops records: fail loudly, never silently
+        raise RuntimeError(f"batch {batch_id}: counts do not add up: {report.as_dict()}")
+    return report
+
+
+def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunContext:
+    from mediamon.esclient import make_client
+
+    sources_file = settings.config_dir / "sources.yaml"
+    ctx = RunContext(settings=settings, es=es or make_client(settings), sources=load_source_meta(sources_file),
+                     rules=load_rules(settings.config_dir), pool=None)
+    if workers > 1:
+        ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                       initargs=(settings.config_dir, sources_file))
+    if not ctx.es.indices.exists_alias(name=settings.docs_alias):
+        from processing.indexsetup import setup
+
+        setup(ctx.es, settings, with_roles=False)  # first run on a fresh cluster: template and write alias
+    batches.ensure_index(ctx.es, settings)
+    return ctx
+
+
+def _record_count(batch_dir: Path, only_sources: set[str] | None) -> int:
+    return sum(1 for m in read_manifest(batch_dir) if not only_sources or m.get("source") in only_sources)
+
+
+def _run(settings: Settings, es: Elasticsearch | None, workers: int, progress: bool,
+         select: Callable[[RunContext, list[Path]], list[Path]], only_sources: set[str] | None) -> ProcessReport:
+    ctx = _context(settings, es, workers)
+    report = ProcessReport()
+    try:
+        all_batches = list(iter_batches(settings.data_dir / "archive"))
+        todo = select(ctx, all_batches)
+        report.batches_skipped = len(all_batches) - len(todo)
+        with Progress(TextColumn("[bold]processing"), BarColumn(), MofNCompleteColumn(), TextColumn("records"),
+                      TimeElapsedColumn(), disable=not progress, transient=False) as bar:
+            task = bar.add_task("records", total=sum(_record_count(b, only_sources) for b in todo))
+            ctx.on_record = lambda n: bar.advance(task, n)
+            for batch_dir in todo:
+                report.add(_run_batch(ctx, batch_dir, only_sources))
+                report.batches_done += 1
+    finally:
+        if ctx.pool is not None:
+            ctx.pool.shutdown(cancel_futures=True)
+    return report
+
+
+def process_pending(settings: Settings, es: Elasticsearch | None = None, workers: int = 2,
+                    progress: bool = True) -> ProcessReport:
+    """Process every committed batch not yet marked done, oldest first. Re-running is a no-op."""
+    def pending(ctx: RunContext, found: list[Path]) -> list[Path]:
+        done = batches.done_batches(ctx.es, settings, [b.name for b in found])
+        return [b for b in found if b.name not in done]
+
+    return _run(settings, es, workers, progress, pending, None)
+
+
+def process_batch(settings: Settings, batch_dir: Path, es: Elasticsearch | None = None) -> ProcessReport:
+    """Process one batch in this process (done or not): what a test or a debugging session wants."""
+    ctx = _context(settings, es, workers=1)
+    report = _run_batch(ctx, batch_dir)
+    report.batches_done = 1
+    return report
+
+
+def batch_started(batch_dir: Path) -> datetime | None:
+    """When a batch was started, from its id (``YYYYmmddTHHMMSSZ-...``)."""
+    try:
+        return datetime.strptime(batch_dir.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def reprocess(settings: Settings, since: datetime | None = None, sources: list[str] | None = None,
+              es: Elasticsearch | None = None, workers: int = 2, progress: bool = True) -> ProcessReport:
+    """Rebuild documents from the archive after a rule change; documents are updated in place."""
+    def chosen(_ctx: RunContext, found: list[Path]) -> list[Path]:
+        if since is None:
+            return found
+        return [b for b in found if (batch_started(b) or datetime.max.replace(tzinfo=UTC)) >= since]
+
+    return _run(settings, es, workers, progress, chosen, set(sources) if sources else None)
