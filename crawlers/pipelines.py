@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from scrapy.exceptions import DropItem
+
+from crawlers.archive import ArchiveError
+
+log = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
@@ -13,5 +20,12 @@ class ArchivePipeline:
         return pipeline
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        self.crawler.spider.run.archive(item)
+        run = self.crawler.spider.run
+        try:
+            run.archive(item)
+        except ArchiveError as exc:  # disk full, permissions: counted, and the crawl is marked failed
+            run.stats.fatal = str(exc)
+            run.outcome("archive_error", None)
+            log.error("%s: %s", run.source.id, exc)
+            raise DropItem(str(exc)) from exc
         return {"url": item["url"], "kind": item["kind"]}  # the body is archived; do not keep it in memory

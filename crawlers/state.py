@@ -27,7 +27,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from crawlers.archive import INCOMING, BatchWriter, iter_batches, read_manifest
+from crawlers.archive import INCOMING, ArchiveError, BatchWriter, iter_batches, read_manifest
 from crawlers.canonical import canonical_url
 from crawlers.sources import Source
 from crawlers.stats import TRANSIENT_REASONS, SourceStats
@@ -224,7 +224,13 @@ class SourceRun:
         self._writer, self._pending_keys = None, []
         if writer is None:
             return
-        final = writer.commit()
+        try:
+            final = writer.commit()
+        except ArchiveError:
+            writer.abort()
+            self.stats.archived -= writer.count
+            self.stats.errors["archive_error"] += writer.count
+            raise
         if final is not None:
             self.state.absorb(writer.batch_id, keys)
             self.new_batches.append(final)
@@ -240,7 +246,12 @@ class SourceRun:
             self.clean = False
         if self.open_spiders > 0:
             return
-        self.commit()
+        try:
+            self.commit()
+        except ArchiveError as exc:
+            self.stats.fatal = str(exc)
+            self.clean = False
+            log.error("%s: %s", self.source.id, exc)
         if self.stats.in_flight > 0:  # requests a shutdown left unanswered
             self.stats.errors["interrupted"] += self.stats.in_flight
         if self.clean:

@@ -240,5 +240,6 @@ def deadletter_replay() -> None:
 
 
 # Commands of the pipeline areas register themselves on `main` (one module each).
+from mediamon import cli_crawl  # noqa: E402,F401
 from mediamon import cli_pipeline  # noqa: E402,F401
 from mediamon import cli_process  # noqa: E402,F401
