@@ -233,3 +233,14 @@ def _reason(exc: ApiError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     root = (body.get("error") or {}).get("root_cause") or [{}]
     return str(root[0].get("reason") or exc.message)[:500]
+
+
+def silence(settings: Settings, es: Elasticsearch, rule_id: str, key: str | None, duration: timedelta,
+            now: datetime | None = None) -> datetime:
+    """Hold back a rule's alerts (for one key, or all) until now + duration; they are still recorded."""
+    now = now or datetime.now(UTC)
+    state = StateStore(es, settings.alerts_index)
+    state.ensure()
+    until = now + duration
+    state.add_silence(rule_id, key, until, created_at=now)
+    return until

@@ -64,7 +64,7 @@ def _candidate(es: Elasticsearch, alias: str, rule: NewTermRule, key: str, term:
     scope = f" from {rule.group_by}={key}" if key != ALL else ""
     clauses = [lucene_term(rule.field, term)] + ([lucene_term(rule.group_by, key)] if key != ALL else [])
     return Candidate(
-        alert_id=alert_id(rule.id, key, term), key=key if key != ALL else term,
+        alert_id=alert_id(rule.id, key, term), key=f"{key}/{term}" if key != ALL else term,
         summary=f"new {rule.field} {term!r}{scope} (not seen in {fmt_duration(rule.history)})",
         reason={"field": rule.field, "term": term, "group": key if key != ALL else None,
                 "history": fmt_duration(rule.history), "documents": len(docs)},
