@@ -139,7 +139,7 @@ def es_status(as_json: bool) -> None:
 @main.command()
 @failures_exit
 def setup() -> None:
-    """Create index template, write alias, ingest pipeline and roles (idempotent)."""
+    """Create index template, write alias, ingest pipeline and roles; Kibana objects when MEDIAMON_KIBANA_URL is set."""
     from processing.indexsetup import setup as run_setup
 
     settings = get_settings()
@@ -147,6 +147,16 @@ def setup() -> None:
     for name in report.changed:
         console.print(f"created/updated: {name}")
     console.print(f"unchanged: {', '.join(report.unchanged) or 'nothing'}")
+    if settings.kibana_url:
+        from processing.kibana import KibanaError, import_saved_objects
+
+        try:
+            kibana = import_saved_objects(settings)
+        except KibanaError as exc:
+            raise click.ClickException(str(exc)) from exc
+        console.print(f"Kibana: {kibana.objects} saved objects imported ({', '.join(kibana.files)})")
+        if kibana.errors:
+            raise click.ClickException("Kibana rejected objects: " + "; ".join(kibana.errors))
 
 
 # --- search --------------------------------------------------------------------
@@ -240,6 +250,7 @@ def deadletter_replay() -> None:
 
 
 # Commands of the pipeline areas register themselves on `main` (one module each).
+from mediamon import cli_alerts  # noqa: E402,F401
 from mediamon import cli_crawl  # noqa: E402,F401
 from mediamon import cli_pipeline  # noqa: E402,F401
 from mediamon import cli_process  # noqa: E402,F401

@@ -67,14 +67,18 @@ def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportRep
         raise KibanaError("MEDIAMON_KIBANA_URL is not set")
     report = ImportReport()
     auth = _auth(settings)
+    # httpx takes auth=None as "no auth"; a header carries an API key instead
     url = settings.kibana_url.rstrip("/") + "/api/saved_objects/_import?overwrite=true"
     verify: Any = str(settings.es_ca_certs) if settings.es_ca_certs else settings.es_verify_certs
     with httpx.Client(timeout=timeout, verify=verify) as client:
         for path in saved_object_files(settings):
             load_saved_objects(path)  # fail on a bad file before sending anything of it
             body = for_prefix(path.read_text(encoding="utf-8"), settings)
-            resp = client.post(url, headers={"kbn-xsrf": "mediamon", **auth.get("headers", {})},
-                               auth=auth.get("basic"), files={"file": (path.name, body, "application/ndjson")})
+            try:
+                resp = client.post(url, headers={"kbn-xsrf": "mediamon", **auth.get("headers", {})},
+                                   auth=auth.get("basic"), files={"file": (path.name, body, "application/ndjson")})
+            except httpx.HTTPError as exc:
+                raise KibanaError(f"cannot reach Kibana at {settings.kibana_url}: {type(exc).__name__}") from exc
             if resp.status_code >= 300:
                 raise KibanaError(f"Kibana refused {path.name}: HTTP {resp.status_code} {resp.text[:300]}")
             result = resp.json()
