@@ -10,6 +10,7 @@ the caller counts it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,17 @@ LOCAL_DATE_RE = re.compile(
     re.IGNORECASE)
 
 
+NUMERIC_DATE_RE = re.compile(
+    r"(?<!\d)(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:[\s,|в-]*(?P<hour>\d{1,2}):(?P<minute>\d{2}))?")
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    value: datetime  # always aware
+    has_time: bool
+    explicit_zone: bool  # the text carried an offset; otherwise the site's zone was assumed
+
+
 class DateRejected(ValueError):
     """A date was found but is impossible for a publication (future, before 1990)."""
 
@@ -54,32 +66,44 @@ def _month(word: str) -> int | None:
     return None
 
 
-def parse_date(text: str, zone: ZoneInfo) -> tuple[datetime, bool] | None:
-    """``(aware datetime, has_time)`` from a date string, or None when there is none.
+def parse_date(text: str, zone: ZoneInfo) -> ParsedDate | None:
+    """A date string -> ParsedDate, or None when there is none.
 
-    Handles ISO 8601, RFC 2822 (feeds), and Russian/Belarusian month names with an
-    optional time. Naive values are read in ``zone``.
+    Handles ISO 8601, RFC 2822 (feeds), "DD.MM.YYYY HH:MM", and Russian/Belarusian
+    month names with an optional time. Naive values are read in ``zone``.
     """
     text = " ".join(text.split())
     if not text:
         return None
     match = LOCAL_DATE_RE.search(text)
-    if match and (month := _month(match["month"])):
-        has_time = match["hour"] is not None
+    month = _month(match["month"]) if match else None
+    numeric = NUMERIC_DATE_RE.fullmatch(text.strip()) or (None if match else NUMERIC_DATE_RE.search(text))
+    if numeric and not month:
+        match, month = numeric, int(numeric["month"])
+    if match and month:
         try:
             value = datetime(int(match["year"]), month, int(match["day"]),
                              int(match["hour"] or 0), int(match["minute"] or 0))
         except ValueError:
             return None
-        return value.replace(tzinfo=zone), has_time
+        return ParsedDate(value.replace(tzinfo=zone), match["hour"] is not None, False)
     try:
         value = dateutil_parser.parse(text, fuzzy=False)
     except (ValueError, OverflowError):
         return None
-    has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
+    has_time = bool(re.search(r"\d:\d{2}|T\d{2}", text))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value, has_time
+        return ParsedDate(value.replace(tzinfo=zone), has_time, False)
+    return ParsedDate(value, has_time, True)
+
+
+def find_date_in_text(text: str, zone: ZoneInfo) -> ParsedDate | None:
+    """The first date *with a time of day* printed in a stretch of page text (a dateline)."""
+    for regex in (LOCAL_DATE_RE, NUMERIC_DATE_RE):
+        for match in regex.finditer(text):
+            if match["hour"] is not None and (parsed := parse_date(match.group(0), zone)):
+                return parsed
+    return None
 
 
 def check_plausible(value: datetime, now: datetime | None = None) -> datetime:

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import charset_normalizer
@@ -30,7 +30,15 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from processing.dates import DateRejected, check_plausible, from_day, local_zone, parse_date
+from processing.dates import (
+    DateRejected,
+    ParsedDate,
+    check_plausible,
+    find_date_in_text,
+    from_day,
+    local_zone,
+    parse_date,
+)
 
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
@@ -182,25 +190,32 @@ def declared_language(tree: lxml.html.HtmlElement, meta: Mapping[str, str]) -> s
 
 def _choose_date(candidates: list[tuple[str, str]], ctx: PageContext, rejected: list[str]
                  ) -> tuple[datetime | None, str | None]:
-    """First plausible candidate with a time of day; failing that, the first plausible day."""
+    """The best plausible candidate: an explicit offset beats an assumed zone, a time beats a bare day.
+
+    Within a class the order of ``candidates`` (page metadata, then feed) decides.
+    A time from another calendar day than the page's own day is not used.
+    """
     zone = local_zone(ctx.domain)
-    day_only: tuple[datetime, str] | None = None
+    parsed: list[tuple[str, ParsedDate]] = []
     for origin, raw in candidates:
-        parsed = parse_date(raw, zone)
-        if parsed is None:
+        found = parse_date(raw, zone)
+        if found is None:
             continue
-        value, has_time = parsed
         try:
-            value = check_plausible(value, ctx.fetched_at)
+            check_plausible(found.value, ctx.fetched_at)
         except DateRejected as exc:
             rejected.append(f"{origin}: {exc}")
             continue
-        if has_time:
-            if day_only and day_only[0].astimezone(zone).date() != value.astimezone(zone).date():
-                return day_only[0], day_only[1]  # a time from another day is not this page's time
-            return value, origin
-        day_only = day_only or (value, origin)
-    return (day_only[0], day_only[1]) if day_only else (None, None)
+        parsed.append((origin, found))
+    if not parsed:
+        return None, None
+    timed = [(o, p) for o, p in parsed if p.has_time]
+    if not parsed[0][1].has_time:  # the page names a day: a time is only taken from that day
+        day = parsed[0][1].value.astimezone(zone).date()
+        timed = [(o, p) for o, p in timed if p.value.astimezone(zone).date() == day]
+    explicit = [(o, p) for o, p in timed if p.explicit_zone]
+    origin, best = (explicit or timed or parsed)[0]
+    return best.value.astimezone(UTC), origin
 
 
 def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
@@ -217,6 +232,21 @@ def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
         if isinstance(ctx.feed.get(key), str):
             candidates.append(("feed", ctx.feed[key]))
     return candidates
+
+
+def _dateline(tree: lxml.html.HtmlElement, ctx: PageContext, rejected: list[str]
+              ) -> tuple[datetime | None, str | None]:
+    """A date and time printed near the top of the page ("11.11.2021 18:05", "8 ноября 2021, 19:51")."""
+    body = tree.find("body")
+    text = " ".join(t.strip() for t in (body if body is not None else tree).itertext())
+    found = find_date_in_text(text[:3000], local_zone(ctx.domain))
+    if found is None:
+        return None, None
+    try:
+        return check_plausible(found.value, ctx.fetched_at), "dateline"
+    except DateRejected as exc:
+        rejected.append(f"dateline: {exc}")
+        return None, None
 
 
 def _htmldate(html: str, ctx: PageContext, rejected: list[str]) -> tuple[datetime | None, str | None]:
@@ -271,6 +301,8 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
                or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])
     rejected: list[str] = []
     published, origin = _choose_date(_page_dates(page, ctx, ld, meta), ctx, rejected)
+    if published is None:
+        published, origin = _dateline(tree, ctx, rejected)
     if published is None:
         published, origin = _htmldate(html, ctx, rejected)
     return Extracted(title=title, lead=lead, text=text, authors=authors, published_at=published,
