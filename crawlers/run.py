@@ -51,7 +51,9 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, sources_file:
     parse_rules(os.environ.get("MEDIAMON_URL_REWRITE"))  # fail before starting anything
     archive_dir, state_root = settings.data_dir / "archive", settings.data_dir / "crawl-state"
     overrides = overrides or {}
-    process = CrawlerProcess(ScrapySettings({**DEFAULTS, **overrides}))
+    # The process settings are merged into every crawler's: only process-wide ones belong here.
+    process = CrawlerProcess(ScrapySettings({"LOG_LEVEL": DEFAULTS["LOG_LEVEL"], "TELNETCONSOLE_ENABLED": False,
+                                             **overrides}))
     if not is_reactor_installed():  # once per process; each source's crawlers then share it
         install_reactor(ASYNCIO_REACTOR)
     report = CrawlReport()

@@ -166,7 +166,10 @@ class Source(_Strict):
 
     def allows(self, url: str) -> bool:
         """Whether ``url`` is on one of the source's domains (subdomains included)."""
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # a hostile link ("http://[::1") is on no domain of ours
+            return False
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
     def is_article(self, url: str) -> bool:
@@ -193,6 +196,8 @@ def load_sources(path: Path | None = None, settings=None) -> list[Source]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SourcesError(path, f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SourcesError(path, f"not UTF-8 text: {exc}") from exc
     except yaml.YAMLError as exc:
         raise SourcesError(path, f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):

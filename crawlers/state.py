@@ -169,10 +169,13 @@ class SourceRun:
 
     def claim(self, url: str) -> str | None:
         """The canonical URL to fetch, or None when it is not an article, already seen or already claimed."""
-        if not self.source.is_article(url):
+        try:
+            key = canonical_url(url) if self.source.is_article(url) else None
+        except ValueError:  # unparseable link (port out of range, bad IDNA): not an article URL
+            key = None
+        if key is None:
             self.stats.skipped_links += 1
             return None
-        key = canonical_url(url)
         if key in self.claimed:
             self.stats.duplicate_links += 1
             return None

@@ -8,7 +8,9 @@ become counted reasons here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.exceptions import (
@@ -102,6 +104,8 @@ class SourceSpider(scrapy.Spider):
 
     def article_request(self, url: str, page_url: str, feed: dict[str, Any] | None = None) -> Request | None:
         """A request for a newly found article, or None (not an article, seen, or claimed)."""
+        with suppress(ValueError):  # feeds and sitemaps carry relative and "//host/path" links too
+            url = urljoin(page_url, url.strip())
         key = self.run.claim(url)
         if key is None:
             return None

@@ -7,6 +7,8 @@ counted, not expanded).
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,10 +43,13 @@ class SitemapSpider(SourceSpider):
             except ValueError:  # Scrapy's decompression cap was hit
                 self.run.stats.page_errors["sitemap_oversize"] += 1
                 return
-            except OSError:
+            except (OSError, EOFError, zlib.error, struct.error):  # truncated or corrupt gzip
                 self.run.stats.page_errors["sitemap_bad_gzip"] += 1
                 return
-        root = etree.fromstring(body, parser=PARSER) if body.strip() else None
+        try:
+            root = etree.fromstring(body, parser=PARSER) if body.strip() else None
+        except etree.XMLSyntaxError:  # even recover=True gives up on some bytes ("Document is empty")
+            root = None
         if root is None:
             self.run.stats.page_errors["sitemap_unparsable"] += 1
             return

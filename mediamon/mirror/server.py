@@ -33,6 +33,7 @@ class LoggedRequest:
     user_agent: str
     if_none_match: str | None
     if_modified_since: str | None
+    at: float  # time.monotonic() when answered
 
     @property
     def real_url(self) -> str:
@@ -114,7 +115,8 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
             path = "/" + path
             status = self._serve(host, path)
             mirror.log(LoggedRequest(host, path, status, self.headers.get("User-Agent", ""),
-                                     self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")))
+                                     self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"),
+                                     time.monotonic()))
 
         def _serve(self, host: str, path: str) -> int:
             resource = mirror.catalog.resources.get((host, path))
