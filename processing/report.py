@@ -131,6 +131,8 @@ def _when(doc: dict[str, Any]) -> datetime | None:
 
 def _delay(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
+    if minutes >= 48 * 60:
+        return f"+{minutes // 1440}d{minutes % 1440 // 60:02d}h"
     return f"+{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"+{minutes} min"
 
 
