@@ -43,6 +43,7 @@ from processing.dates import (
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
                   "publishdate", "date", "dc.date", "dc.date.issued", "mediator_published_time")
+LINE_BREAK = "\ue000"  # private-use marker for <br> while whitespace is collapsed
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 
 
@@ -111,10 +112,11 @@ def parse_page(html: str) -> Selector:
 def _text_of(element: lxml.html.HtmlElement) -> str:
     """Text of an element with <br> as line breaks and block children as paragraphs."""
     for br in element.iter("br"):
-        br.tail = "\n" + (br.tail or "")
+        br.tail = LINE_BREAK + (br.tail or "")
     blocks = [b for b in element.iter(*BLOCK_TAGS) if not any(a.tag in BLOCK_TAGS for a in b.iterancestors())]
-    if not blocks:
-        return element.text_content().strip()
+    if not blocks:  # source line breaks are layout; only <br> separates lines
+        lines = (" ".join(part.split()) for part in element.text_content().split(LINE_BREAK))
+        return "\n".join(line for line in lines if line)
     return "\n".join(t for b in blocks if (t := " ".join(b.text_content().split())))
 
 
