@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -35,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", type=_setting, default=[], help="Scrapy setting override")
     parser.add_argument("--progress", action="store_true", help="show a progress display on stderr")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from crawlers.run import crawl
     from mediamon.settings import load_settings
 

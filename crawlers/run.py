@@ -51,9 +51,13 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, sources_file:
     parse_rules(os.environ.get("MEDIAMON_URL_REWRITE"))  # fail before starting anything
     archive_dir, state_root = settings.data_dir / "archive", settings.data_dir / "crawl-state"
     overrides = overrides or {}
-    # The process settings are merged into every crawler's: only process-wide ones belong here.
+    # The process settings are merged into every crawler's: only process-wide ones belong here. When the
+    # caller (the mediamon CLI, Airflow) already configured logging, Scrapy must not add a second root handler.
+    own_logging = not logging.root.handlers
     process = CrawlerProcess(ScrapySettings({"LOG_LEVEL": DEFAULTS["LOG_LEVEL"], "TELNETCONSOLE_ENABLED": False,
-                                             **overrides}))
+                                             "LOG_INSTALL_ROOT_HANDLER": own_logging, **overrides}))
+    if not own_logging:  # Scrapy set its loggers to DEBUG; follow the caller's level instead
+        logging.getLogger("scrapy").setLevel(logging.root.level)
     if not is_reactor_installed():  # once per process; each source's crawlers then share it
         install_reactor(ASYNCIO_REACTOR)
     report = CrawlReport()

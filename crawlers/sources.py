@@ -167,8 +167,9 @@ class Source(_Strict):
     def allows(self, url: str) -> bool:
         """Whether ``url`` is on one of the source's domains (subdomains included)."""
         try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:  # a hostile link ("http://[::1") is on no domain of ours
+            parts = urlsplit(url)
+            host, _port = (parts.hostname or "").lower(), parts.port
+        except ValueError:  # a hostile link ("http://[::1", port 99999) is on no domain of ours
             return False
         return any(host == d or host.endswith("." + d) for d in self.domains)
 

@@ -8,7 +8,6 @@ become counted reasons here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
@@ -104,8 +103,7 @@ class SourceSpider(scrapy.Spider):
 
     def article_request(self, url: str, page_url: str, feed: dict[str, Any] | None = None) -> Request | None:
         """A request for a newly found article, or None (not an article, seen, or claimed)."""
-        with suppress(ValueError):  # feeds and sitemaps carry relative and "//host/path" links too
-            url = urljoin(page_url, url.strip())
+        url = absolute_url(page_url, url)
         key = self.run.claim(url)
         if key is None:
             return None
@@ -147,6 +145,14 @@ class SourceSpider(scrapy.Spider):
             "request_headers": _headers(response.request) if response.request else [],
             "encoding": encoding, "discovered_canonical": discovered if discovered != canonical else None,
         }
+
+
+def absolute_url(page_url: str, href: str) -> str:
+    """``href`` resolved against the page: feeds and sitemaps carry relative and ``//host/path`` links too."""
+    try:
+        return urljoin(page_url, href.strip())
+    except ValueError:  # "http://[::1": left as is, claim() and allows() refuse it
+        return href
 
 
 def _header(message: Response | Request, name: str) -> str | None:

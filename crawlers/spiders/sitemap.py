@@ -16,7 +16,7 @@ from lxml import etree
 from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
 
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, remove_comments=True)
 
@@ -56,8 +56,9 @@ class SitemapSpider(SourceSpider):
         kind = etree.QName(root).localname
         if kind == "sitemapindex":
             for loc in root.iterfind("{*}sitemap/{*}loc"):
-                if loc.text and self.source.allows(loc.text.strip()):
-                    yield self.page_request(loc.text.strip(), self.parse_sitemap)
+                url = absolute_url(response.url, loc.text or "")
+                if loc.text and self.source.allows(url):
+                    yield self.page_request(url, self.parse_sitemap)
             return
         if kind != "urlset":
             self.run.stats.page_errors["sitemap_unknown_type"] += 1
