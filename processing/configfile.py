@@ -26,6 +26,8 @@ def load_config(path: Path, schema: type[Model]) -> Model:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: not UTF-8 text: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ConfigFileError(f"{path}: not valid YAML: {exc}") from exc
     try:

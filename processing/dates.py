@@ -89,6 +89,7 @@ def parse_date(text: str, zone: ZoneInfo) -> ParsedDate | None:
         return ParsedDate(value.replace(tzinfo=zone), match["hour"] is not None, False)
     try:
         value = dateutil_parser.parse(text, fuzzy=False)
+        value.utcoffset()  # an offset beyond ±24h ("+9999") parses, then fails on first use
     except (ValueError, OverflowError):
         return None
     has_time = bool(re.search(r"\d:\d{2}|T\d{2}", text))

@@ -29,12 +29,15 @@ def parse_duration(value: Any) -> timedelta:
     """``6h`` -> 6 hours; a timedelta or a number of seconds passes through."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", str(value))
-    if not match:
-        raise ValueError(f"expected a duration such as 90s, 30m, 6h, 7d or 2w, got {value!r}")
-    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+        match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", str(value))
+        if match:
+            return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # pydantic reports ValueError only; "99999999999d" must not crash the loader
+        raise ValueError(f"duration {value!r} is too large") from None
+    raise ValueError(f"expected a duration such as 90s, 30m, 6h, 7d or 2w, got {value!r}")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -220,6 +223,10 @@ def load_rules(path: Path) -> AlertsConfig:
         return AlertsConfig()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{path}: not UTF-8 text: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
