@@ -33,7 +33,8 @@ def crawl_dag(source: dagsupport.CrawlSchedule):
         def crawl() -> list[str]:
             from mediamon.pipeline import crawl_in_subprocess
 
-            return [str(p) for p in crawl_in_subprocess(source.source_id, dagsupport.sources_file()).new_batches]
+            crawled = crawl_in_subprocess([source.source_id], dagsupport.sources_file())
+            return [str(p) for p in crawled.new_batches]
 
         @task(outlets=[raw_batches], retries=0)
         def announce_batch(batch: str, *, outlet_events=None) -> str:

@@ -3,14 +3,15 @@
 Each batch is one mapped task instance, so one bad batch fails alone and is
 retried alone. Processing is idempotent (a batch already marked done is a
 no-op), so a run triggered twice, or by hand, changes nothing the second time.
-A manual run (no triggering events) processes every pending batch.
+A manual run processes every pending batch, or (params) the listed batches,
+even done ones with ``force`` — their unchanged documents are not rewritten.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import Asset, AssetAny, dag, task
+from airflow.sdk import Asset, AssetAny, Param, dag, task
 
 from mediamon import dagsupport
 
@@ -25,22 +26,27 @@ indexed_docs = Asset(uri=dagsupport.DOCS_ASSET_URI, name="mediamon_docs")
     catchup=False,
     max_active_runs=1,
     default_args=dagsupport.stage_task_args(),
+    params={
+        "batches": Param([], type="array", items={"type": "string"}, description="batch dirs to process"),
+        "force": Param(False, type="boolean", description="process the listed batches even when done"),
+    },
     tags=["mediamon", "processing"],
 )
 def mediamon_process():
     @task
-    def batches_to_process(triggering_asset_events=None) -> list[str]:
+    def batches_to_process(triggering_asset_events=None, params=None) -> list[str]:
         from mediamon.pipeline import batches_to_process
 
         announced = [event.extra.get("batch") for events in (triggering_asset_events or {}).values()
-                     for event in events]
-        return [str(p) for p in batches_to_process(dagsupport.task_settings(), [b for b in announced if b])]
+                     for event in events] + list(params["batches"])
+        return [str(p) for p in batches_to_process(dagsupport.task_settings(), [b for b in announced if b],
+                                                   force=bool(params["force"]))]
 
     @task(max_active_tis_per_dag=2)
-    def process_batch(batch: str) -> dict:
+    def process_batch(batch: str, params=None) -> dict:
         from mediamon.pipeline import process_one_batch
 
-        return process_one_batch(dagsupport.task_settings(), batch)
+        return process_one_batch(dagsupport.task_settings(), batch, force=bool(params["force"]))
 
     @task(outlets=[indexed_docs])
     def indexed(reports: list[dict], *, outlet_events=None) -> dict:

@@ -16,8 +16,9 @@ from mediamon.cli import ConfigError, console, failures_exit, get_settings, main
 
 def _config_errors() -> tuple[type[Exception], ...]:
     from crawlers.sources import SourcesError
+    from mediamon.pipeline import CrawlConfigError
 
-    return (SourcesError,)
+    return (SourcesError, CrawlConfigError)
 
 
 @main.command("run")
@@ -51,12 +52,17 @@ def run_command(sources_file: Path | None, source_ids: tuple[str, ...], as_json:
 @failures_exit
 def demo_command() -> None:
     """The whole pipeline offline on the bundled sample sites, then a summary of the index."""
-    from mediamon.pipeline import run_demo
+    from mediamon.pipeline import demo_crawl_log, run_demo
 
     settings = get_settings()
     started = time.monotonic()
-    console.print(f"[bold]mediamon demo[/] — data in {settings.data_dir}")
-    summary = run_demo(settings)
+    crawl_log = demo_crawl_log(settings)
+    console.print(f"[bold]mediamon demo[/] — data in {settings.data_dir}; local Elasticsearch, sample sites, "
+                  f"crawl (log: {crawl_log}), process, alerts")
+    try:
+        summary = run_demo(settings, crawl_log=crawl_log)
+    except _config_errors() as exc:
+        raise ConfigError(str(exc)) from exc
     _print_run(summary.run)
     _print_summary(summary)
     console.print(f"demo finished in {time.monotonic() - started:.0f}s")
@@ -103,7 +109,9 @@ def _print_summary(summary) -> None:
 
     out.print(Panel.fit(
         f"duplicate groups: {summary.duplicate_groups} ({summary.duplicates} documents flagged as duplicates)\n"
-        f"alerts fired this run: {summary.alerts_fired} (alerts stored: {summary.alerts_total})\n"
+        f"alerts fired this run: {summary.alerts_fired}; stored by rule: "
+        f"{', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none'}\n"
+        "alerts: `mediamon alerts list`\n"
         f"sample sites were served at {summary.mirror_url}",
         title="pipeline"))
     out.print("try:\n" + "\n".join(f"  {example}" for example in summary.search_examples), highlight=False)

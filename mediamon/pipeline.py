@@ -9,6 +9,7 @@ a summary of what ended up in the index. No pipeline rule lives here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,16 @@ class CrawlFailed(RuntimeError):
     """The crawler subprocess failed; the message carries its exit code and the failed sources' errors."""
 
 
+class CrawlConfigError(ValueError):
+    """The crawler refused its configuration (exit code 2); its message is on stderr, above."""
+
+
 def as_counts(report: Any) -> dict[str, Any]:
     """A stage report (dataclass, pydantic model or dict) as a JSON-ready dict."""
     if isinstance(report, dict):
         data = report
+    elif hasattr(report, "as_dict"):
+        data = report.as_dict()
     elif hasattr(report, "model_dump"):
         data = report.model_dump(mode="json")
     elif dataclasses.is_dataclass(report):
@@ -47,29 +55,46 @@ def as_counts(report: Any) -> dict[str, Any]:
 
 @dataclass
 class CrawlOutcome:
-    source_id: str
     report: dict[str, Any]
     new_batches: list[Path]
+    failed_sources: list[str]
 
 
-def crawl_in_subprocess(source_id: str, sources_file: Path | None = None,
-                        timeout: float | None = None) -> CrawlOutcome:
-    """One source's crawl in a fresh Python: a Twisted reactor cannot restart inside a long-lived worker.
+def crawl_in_subprocess(source_ids: list[str] | None = None, sources_file: Path | None = None,
+                        timeout: float | None = None, progress: bool = False, check: bool = True,
+                        log_file: Path | None = None) -> CrawlOutcome:
+    """A crawl in a fresh Python: a Twisted reactor cannot restart, so one process per crawl.
 
-    The crawler's log goes straight to our stderr (the task log); its JSON report
-    comes back on stdout. A non-zero exit raises with the report's errors.
+    This is how the crawl DAGs and `run_once` crawl (several runs in one process,
+    e.g. a polling loop, need it too). The crawler's log and progress go straight
+    to our stderr (the task log) or to ``log_file``; its JSON report comes back on stdout. A failed
+    source raises with the report's errors when ``check``, else it is returned in
+    ``failed_sources`` so the other sources' batches still get processed.
     """
-    command = [sys.executable, "-m", "crawlers", "--source", source_id, "--json"]
+    command = [sys.executable, "-m", "crawlers", "--json"]
+    for source_id in source_ids or []:
+        command += ["--source", source_id]
     if sources_file is not None:
         command += ["--sources", str(sources_file)]
-    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=timeout, env=os.environ.copy())
+    if progress:
+        command.append("--progress")
+    with contextlib.ExitStack() as stack:
+        stderr = None
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            stderr = stack.enter_context(open(log_file, "a", encoding="utf-8"))
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout,
+                              env=os.environ.copy())
     report = _last_json_object(proc.stdout)
-    if proc.returncode != 0:
-        raise CrawlFailed(f"crawl of {source_id} failed (exit {proc.returncode}): "
-                          f"{json.dumps(_failure_detail(report, source_id), ensure_ascii=False)}")
-    if report is None:
-        raise CrawlFailed(f"crawl of {source_id} printed no JSON report")
-    return CrawlOutcome(source_id, report, [Path(p) for p in report.get("new_batches", [])])
+    where = f" (log: {log_file})" if log_file else ""
+    if proc.returncode == 2:
+        raise CrawlConfigError(f"the crawler rejected its configuration (sources file or MEDIAMON_URL_REWRITE){where}")
+    if report is None or (check and proc.returncode != 0):
+        what = ", ".join(source_ids or ["all sources"])
+        raise CrawlFailed(f"crawl of {what} failed (exit {proc.returncode}){where}: "
+                          f"{json.dumps(_failure_detail(report), ensure_ascii=False)}")
+    return CrawlOutcome(report, [Path(p) for p in report.get("new_batches", [])],
+                        list(report.get("failed_sources", [])))
 
 
 def _last_json_object(stdout: str) -> dict[str, Any] | None:
@@ -86,30 +111,54 @@ def _last_json_object(stdout: str) -> dict[str, Any] | None:
     return None
 
 
-def _failure_detail(report: dict[str, Any] | None, source_id: str) -> Any:
+def _failure_detail(report: dict[str, Any] | None) -> Any:
+    """What went wrong per failed source: its fatal error and error/blocked counts by reason."""
     if report is None:
-        return "no report (see the task log)"
+        return "no report (see the log above)"
     sources = report.get("sources") or {}
-    return sources.get(source_id, sources) if isinstance(sources, dict) else sources
+    return {sid: {k: sources.get(sid, {}).get(k) for k in ("fatal", "page_errors", "errors", "blocked")}
+            for sid in report.get("failed_sources", [])}
 
 
 # --- process, alerts, reprocess ------------------------------------------------------
 
 
-def batches_to_process(settings: Settings, announced: Iterable[str] = ()) -> list[Path]:
-    """Announced batches plus every other pending one, oldest first: a lost asset event never loses a batch."""
-    from processing.runner import pending_batches
+def batches_to_process(settings: Settings, announced: Iterable[str] = (), force: bool = False,
+                       es: Elasticsearch | None = None) -> list[Path]:
+    """Announced batches plus every other pending one, oldest first: a lost asset event never loses a batch.
 
-    pending = {Path(p) for p in pending_batches(settings)}
-    pending.update(Path(p) for p in announced if Path(p).is_dir())
-    return sorted(pending, key=lambda p: p.name)
+    With ``force`` only the announced batches, done or not (re-running them by hand).
+    """
+    from crawlers.archive import iter_batches
+
+    announced_dirs = {Path(p) for p in announced}
+    if force:
+        return sorted(announced_dirs, key=lambda p: p.name)
+    found = {*iter_batches(settings.data_dir / "archive"), *(p for p in announced_dirs if p.is_dir())}
+    done = _done_batches(settings, [p.name for p in found], es)
+    return sorted((p for p in found if p.name not in done), key=lambda p: p.name)
 
 
-def process_one_batch(settings: Settings, batch: str | Path, es: Elasticsearch | None = None) -> dict[str, Any]:
-    """Process one batch (a no-op for a batch already done) and return its counts."""
+def _done_batches(settings: Settings, batch_ids: list[str], es: Elasticsearch | None) -> set[str]:
+    from mediamon.esclient import make_client
+    from processing import batches
+
+    es = es or make_client(settings)
+    batches.ensure_index(es, settings)
+    return batches.done_batches(es, settings, batch_ids)
+
+
+def process_one_batch(settings: Settings, batch: str | Path, force: bool = False,
+                      es: Elasticsearch | None = None) -> dict[str, Any]:
+    """Process one batch and return its counts; a batch already done is skipped unless ``force``."""
     from processing.runner import process_batch
 
-    return as_counts(process_batch(settings, Path(batch), es=es))
+    batch_dir = Path(batch)
+    if not batch_dir.is_dir():
+        raise FileNotFoundError(f"batch {batch_dir} is not in the archive (wrong MEDIAMON_DATA_DIR?)")
+    if not force and _done_batches(settings, [batch_dir.name], es):
+        return {"batches_skipped": 1}
+    return as_counts(process_batch(settings, batch_dir, es=es))
 
 
 def merge_counts(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -157,21 +206,20 @@ class RunReport:
 
 
 def run_once(settings: Settings, sources_file: Path | None = None, source_ids: list[str] | None = None,
-             es: Elasticsearch | None = None, progress: bool = True) -> RunReport:
-    """Crawl → process → alerts, once, in this process (the DAGs run the same steps as separate tasks).
+             es: Elasticsearch | None = None, progress: bool = True, crawl_log: Path | None = None) -> RunReport:
+    """Crawl → process → alerts, once (the DAGs run the same steps as separate tasks).
 
     A failed source does not stop the others' batches from being processed and
     alerted on; the caller decides what a failed source means (exit code 1).
     """
-    from crawlers.run import crawl
     from processing.alerts.engine import run_alerts
     from processing.runner import process_pending
 
-    crawl_report = crawl(settings, source_ids=source_ids, sources_file=sources_file, progress=progress)
+    crawled = crawl_in_subprocess(source_ids, sources_file, progress=progress and crawl_log is None, check=False,
+                                  log_file=crawl_log)
     process_report = process_pending(settings, es=es, progress=progress)
     alerts_report = run_alerts(settings, es=es)
-    return RunReport(as_counts(crawl_report), as_counts(process_report), as_counts(alerts_report),
-                     list(crawl_report.failed_sources))
+    return RunReport(crawled.report, as_counts(process_report), as_counts(alerts_report), crawled.failed_sources)
 
 
 # --- demo --------------------------------------------------------------------------
@@ -205,11 +253,16 @@ class DemoSummary:
     narratives: dict[str, int]
     top_alarmist: list[dict[str, Any]]
     alerts_fired: int
-    alerts_total: int
+    alerts_by_rule: dict[str, int]
     search_examples: list[str]
 
 
-def run_demo(settings: Settings, progress: bool = True) -> DemoSummary:
+def demo_crawl_log(settings: Settings) -> Path:
+    """Where the demo keeps the crawler's own log, so the terminal shows only progress and the summary."""
+    return settings.data_dir / "logs" / f"demo-crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+
+
+def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None = None) -> DemoSummary:
     """The whole pipeline offline: local node, setup, sample sites, crawl → process → alerts, summary.
 
     Everything lives under ``settings.data_dir``; crawl state and batch markers
@@ -227,7 +280,7 @@ def run_demo(settings: Settings, progress: bool = True) -> DemoSummary:
     es = make_client(settings)
     setup(es, settings)
     with sample_sites() as mirror_url:
-        report = run_once(settings, es=es, progress=progress)
+        report = run_once(settings, es=es, progress=progress, crawl_log=crawl_log or demo_crawl_log(settings))
     es.indices.refresh(index=settings.docs_alias)
     return summarize(es, settings, report, mirror_url)
 
@@ -236,7 +289,9 @@ def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_u
     """What the index holds after the run, from aggregations on the docs alias and the alerts index."""
     body = es.search(index=settings.docs_alias, size=5, track_total_hits=True,
                      sort=[{"alarmism": "desc"}], source=["title", "source", "lang", "alarmism", "alarmism_terms"],
-                     query={"range": {"alarmism": {"gt": 0}}},
+                     # aggregations over every document; only the listed top hits are filtered
+                     post_filter={"bool": {"filter": [{"range": {"alarmism": {"gt": 0}}}],
+                                           "must_not": [{"term": {"is_duplicate": True}}]}},
                      aggs={
                          "sources": {"terms": {"field": "source", "size": 100},
                                      "aggs": {"langs": {"terms": {"field": "lang", "size": 20}}}},
@@ -246,8 +301,11 @@ def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_u
                      }).body
     total = es.count(index=settings.docs_alias)["count"]
     aggs = body["aggregations"]
-    alerts_total = (es.count(index=settings.alerts_index)["count"]
-                    if es.indices.exists(index=settings.alerts_index) else 0)
+    alerts_by_rule = {}
+    if es.indices.exists(index=settings.alerts_index):
+        alerts = es.search(index=settings.alerts_index, size=0, query={"term": {"kind": "alert"}},
+                           aggs={"rules": {"terms": {"field": "rule", "size": 100}}}).body
+        alerts_by_rule = {b["key"]: b["doc_count"] for b in alerts["aggregations"]["rules"]["buckets"]}
     return DemoSummary(
         run=report,
         mirror_url=mirror_url,
@@ -259,7 +317,7 @@ def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_u
         narratives={b["key"]: b["doc_count"] for b in aggs["narratives"]["buckets"]},
         top_alarmist=[{**hit["_source"], "_id": hit["_id"]} for hit in body["hits"]["hits"]],
         alerts_fired=int(report.alerts.get("fired", 0)),
-        alerts_total=alerts_total,
+        alerts_by_rule=alerts_by_rule,
         search_examples=_search_examples(aggs["narratives"]["buckets"]),
     )
 

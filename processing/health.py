@@ -22,7 +22,6 @@ cluster. This module reads; it never repairs (``mediamon reprocess`` does).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -184,19 +183,11 @@ def _batch_time(batch_id: str) -> datetime:
     return datetime.strptime(batch_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
-def quarantined_urls(quarantine_dir: Path) -> set[str]:
-    """URLs (and canonical URLs) of every quarantined record: JSON lines with the record's manifest fields."""
-    urls: set[str] = set()
-    if not quarantine_dir.is_dir():
-        return urls
-    for path in sorted(quarantine_dir.rglob("*.jsonl")):
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    entry = json.loads(line)
-                    record = entry.get("manifest") or entry.get("record") or entry
-                    urls.update(u for u in (record.get("url"), record.get("canonical_url")) if u)
-    return urls
+def quarantined_urls(data_dir: Path) -> set[str]:
+    """URLs of every quarantined record (processing.quarantine keeps one JSONL file per batch)."""
+    from processing.quarantine import iter_quarantined
+
+    return {entry["url"] for entry in iter_quarantined(data_dir) if entry.get("url")}
 
 
 def indexed_matches(es: Elasticsearch, alias: str, items: list[ArchivedItem]) -> set[ArchivedItem]:
@@ -242,7 +233,7 @@ def check_archive_vs_index(settings: Settings, es: Elasticsearch | None = None, 
     now = now or datetime.now(UTC)
     items = [i for i in archived_items(settings.data_dir / "archive", now - grace) if not only or i.source in only]
     rows = account(items, indexed_matches(es, settings.docs_alias, items),
-                   quarantined_urls(settings.data_dir / "quarantine"))
+                   quarantined_urls(settings.data_dir))
     gaps = [row for row in rows if row.missing]
     if gaps:
         raise HealthGap("archived but neither indexed nor quarantined: " + "; ".join(
