@@ -103,6 +103,8 @@ class MirrorServer:
 def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave in one go: no delayed-ACK stalls
+        wbufsize = 64 * 1024
         server_version = "nginx"
         sys_version = ""
 

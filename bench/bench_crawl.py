@@ -1,0 +1,144 @@
+"""Crawl throughput and memory: mediamon's spiders + archive vs a bare Scrapy spider, same mirror, same run.
+
+A generated 5,000-article RIA mirror (sitemap index -> daily sitemaps) is
+crawled by ``python -m crawlers`` (robots.txt, canonical URLs, seen-store,
+middlewares, WARC archive) and by a bare Scrapy spider fetching the same
+article URLs into memory with the same concurrency. Goal (issue 3):
+articles/s ratio >= 0.8, and peak RSS flat in the number of articles (peak at
+N vs N/5 articles about the same). Run by bench/run.py; not part of the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+N_ARTICLES = 5000
+CONCURRENCY = 8
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+        "CONCURRENT_REQUESTS": CONCURRENCY, "LOG_LEVEL": "ERROR", "MEDIAMON_BATCH_SIZE": 500}
+PARAGRAPH = ("Официальный представитель МИД России заявила, что ситуация на белорусско-польской границе "
+             "является следствием политики западных стран на Ближнем Востоке, "
+             "и призвала Евросоюз к диалогу с Минском. ")
+
+
+def write_corpus(directory: Path, n: int) -> None:
+    start = datetime(2021, 11, 1, 9, 0, tzinfo=UTC)
+    items = [{"id": f"bench-{i}", "source": "ria-ru", "lang": "ru", "article_id": 1_750_000 + i,
+              "section": "politika", "slug": f"granitsa-migranty-{i}",
+              "published": (start + timedelta(minutes=20 * i)).isoformat(),
+              "title": f"Захарова прокомментировала ситуацию на границе ({i})", "lead": PARAGRAPH,
+              "body": [PARAGRAPH * 3] * 6, "authors": [], "tags": ["Белоруссия"], "expect": {}} for i in range(n)]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ria-ru.yaml").write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+
+
+def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of a subprocess, sampled every 50 ms."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    out = proc.stdout.read() if proc.stdout else ""
+    return time.perf_counter() - started, peak / 2**20, out
+
+
+def _mediamon(mirror, data_dir: Path) -> tuple[float, float, dict]:
+    command = [sys.executable, "-m", "crawlers", "--json", "--source", "ria-ru"]
+    for key, value in FAST.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    env = {**os.environ, "MEDIAMON_URL_REWRITE": mirror.url_rewrite(), "MEDIAMON_DATA_DIR": str(data_dir),
+           "MEDIAMON_CONFIG_DIR": str(REPO / "config")}
+    seconds, rss, out = _measure(command, env)
+    return seconds, rss, json.loads(out)
+
+
+def _bare(mirror, urls_file: Path) -> tuple[float, float, int]:
+    seconds, rss, out = _measure([sys.executable, __file__, "--bare", str(urls_file)], dict(os.environ))
+    return seconds, rss, int(out.strip() or 0)
+
+
+def bare_crawl(urls_file: Path) -> int:
+    """The baseline: a plain Scrapy spider keeping every body in memory; prints how many it fetched."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = urls_file.read_text().split()
+    bodies: list[bytes] = []
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, dont_filter=True)
+
+        def parse(self, response):
+            bodies.append(response.body)
+
+    process = CrawlerProcess({**FAST, "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False})
+    process.crawl(Bare)
+    process.start()
+    print(len(bodies))
+    return len(bodies)
+
+
+def _crawl_pair(n: int, work: Path) -> dict[str, float]:
+    from crawlers.rewrite import parse_rules, rewrite
+    from mediamon.mirror.server import MirrorServer
+
+    corpus = work / f"corpus-{n}"
+    write_corpus(corpus, n)
+    with MirrorServer(corpus_dir=corpus, faults=False) as mirror:
+        rules = parse_rules(mirror.url_rewrite())
+        urls = [rewrite(a.url, rules) for a in mirror.expected if a.source == "ria-ru"]
+        urls_file = work / f"urls-{n}.txt"
+        urls_file.write_text("\n".join(u for u in urls if u))
+        ours_s, ours_rss, report = _mediamon(mirror, work / f"data-{n}")
+        bare_s, bare_rss, bare_n = _bare(mirror, urls_file)
+    archived = report["sources"]["ria-ru"]["archived"]
+    if archived != n or bare_n != n:
+        raise RuntimeError(f"incomplete crawl: mediamon archived {archived}, bare fetched {bare_n}, expected {n}")
+    return {"ours_per_s": n / ours_s, "bare_per_s": n / bare_s, "ours_rss": ours_rss, "bare_rss": bare_rss}
+
+
+def run(report: dict, n_articles: int = N_ARTICLES) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        work = Path(tmp)
+        small = _crawl_pair(n_articles // 5, work)
+        full = _crawl_pair(n_articles, work)
+    report["crawl"] = {
+        "articles": n_articles,
+        "mediamon_articles_per_s": round(full["ours_per_s"], 1),
+        "bare_scrapy_articles_per_s": round(full["bare_per_s"], 1),
+        "throughput_ratio": round(full["ours_per_s"] / full["bare_per_s"], 2),
+        "throughput_goal": ">= 0.8",
+        "peak_rss_mb": {"mediamon": round(full["ours_rss"]), "bare_scrapy": round(full["bare_rss"])},
+        f"peak_rss_mb_at_{n_articles // 5}_articles": round(small["ours_rss"]),
+        "memory_growth_ratio_5x_articles": round(full["ours_rss"] / small["ours_rss"], 2),
+        "memory_goal": "flat (growth ratio close to 1)",
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--bare":
+        bare_crawl(Path(sys.argv[2]))
+    else:
+        results: dict = {}
+        run(results, int(sys.argv[1]) if len(sys.argv) > 1 else N_ARTICLES)
+        print(json.dumps(results, indent=2))
