@@ -121,8 +121,7 @@ def _decide(state: StateStore, config: AlertsConfig, rule: Any, candidate: Candi
     body = {
         "alert_id": candidate.alert_id, "rule": rule.id, "rule_type": rule.type, "key": candidate.key,
         "summary": candidate.summary, "reason": candidate.reason, "documents": candidate.documents,
-        "doc_ids": [d["id"] for d in candidate.documents],
-        "outlets": sorted({d.get("source", "?") for d in candidate.documents}),
+        "doc_ids": candidate.doc_ids, "outlets": candidate.outlets,
         "discover_query": candidate.discover_query, "fired_at": now.isoformat(), "updated_at": now.isoformat(),
         "status": "silenced" if silenced else "pending", "notify": "new",
         "pending_channels": [] if silenced else config.channels_of(rule),
@@ -139,14 +138,15 @@ def _merge(state: StateStore, config: AlertsConfig, rule: Any, candidate: Candid
     """Near-duplicates of a fired story join its alert; the update is sent at most once per realert."""
     alert, seq_no, term = existing
     known = set(alert.get("doc_ids", []))
-    fresh = [d for d in candidate.documents if d["id"] not in known]
-    if not fresh:
+    fresh_ids = [i for i in candidate.doc_ids if i not in known]
+    if not fresh_ids:
         return "duplicates"
-    documents = alert.get("documents", []) + fresh
-    merged = {**alert, "documents": documents, "doc_ids": [d["id"] for d in documents],
-              "outlets": sorted(set(alert.get("outlets", [])) | {d.get("source", "?") for d in fresh}),
-              "updated_at": now.isoformat()}
-    merged["reason"] = {**alert.get("reason", {}), "matched_documents": len(documents), "outlets": merged["outlets"]}
+    shown = alert.get("documents", [])
+    shown += [d for d in candidate.documents if d["id"] in fresh_ids][: max(0, rule.max_documents - len(shown))]
+    doc_ids = alert.get("doc_ids", []) + fresh_ids
+    merged = {**alert, "documents": shown, "doc_ids": doc_ids,
+              "outlets": sorted(set(alert.get("outlets", [])) | set(candidate.outlets)), "updated_at": now.isoformat()}
+    merged["reason"] = {**alert.get("reason", {}), "matched_documents": len(doc_ids), "outlets": merged["outlets"]}
     merged["summary"] = _group_summary(alert["summary"], len(merged["outlets"]))
     last_notified = alert.get("last_notified_at") or alert["fired_at"]
     due = now - datetime.fromisoformat(last_notified) >= config.realert(rule)

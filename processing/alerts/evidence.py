@@ -47,6 +47,13 @@ class Candidate:
     discover_query: str = "*"
     # match groups: later near-duplicates join the fired alert ("now in 4 outlets")
     mergeable: bool = False
+    # every document and outlet behind the alert, also those beyond max_documents
+    doc_ids: list[str] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.doc_ids = self.doc_ids or [d["id"] for d in self.documents]
+        self.outlets = self.outlets or sorted({d.get("source", "?") for d in self.documents})
 
 
 def alert_id(rule_id: str, *parts: object) -> str:

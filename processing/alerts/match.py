@@ -50,6 +50,6 @@ def _candidate(rule: MatchRule, key: str, docs: list[dict[str, Any]]) -> Candida
         alert_id=alert_id(rule.id, key), key=key, summary=summary, mergeable=True,
         reason={"matched_documents": len(docs), "outlets": outlets, "alarmism_terms": terms,
                 "max_alarmism": max((d.get("alarmism", 0.0) for d in docs), default=0.0)},
-        documents=docs[: rule.max_documents] if len(docs) > rule.max_documents else docs,
+        documents=docs[: rule.max_documents], doc_ids=[d["id"] for d in docs], outlets=outlets,
         discover_query=lucene_term("dup_group", key) if grouped else lucene_term("_id", key),
     )

@@ -75,3 +75,14 @@ def test_restart_repeats_nothing_and_misses_nothing(run, es_settings, es_admin):
     alerts = fired(es_admin, es_settings)
     assert sorted(a["documents"][0]["title"] for a in alerts) == ["A", "B"]
     assert len((es_settings.data_dir / "alerts.jsonl").read_text().splitlines()) == 2
+
+
+def test_documents_beyond_the_shown_few_are_not_taken_for_updates(run, es_settings, es_admin):
+    rule = {**ALARMIST_POLAND, "max_documents": 2}
+    story = {"narratives": ["poland_inhumane"], "alarmism": 0.9, "dup_group": "g", "indexed": T0 + timedelta(minutes=8)}
+    index(es_admin, es_settings, [doc(s, source=s, **story) for s in ("tass-ru", "ria-ru", "rt-ru")])
+    assert run(config(rule), T0 + timedelta(minutes=10)).fired == 1
+    again = run(config(rule), T0 + timedelta(minutes=11))  # all three re-read inside the lag margin
+    assert (again.updated, again.duplicates) == (0, 1)
+    [alert] = fired(es_admin, es_settings)
+    assert len(alert["documents"]) == 2 and len(alert["doc_ids"]) == 3 and len(alert["outlets"]) == 3
