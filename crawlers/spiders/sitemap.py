@@ -53,7 +53,10 @@ class SitemapSpider(SourceSpider):
         if root is None:
             self.run.stats.page_errors["sitemap_unparsable"] += 1
             return
-        kind = etree.QName(root).localname
+        try:
+            kind = etree.QName(root).localname
+        except ValueError:  # recover mode keeps tag names QName refuses ("<a:>"): not a sitemap
+            kind = ""
         if kind == "sitemapindex":
             for loc in root.iterfind("{*}sitemap/{*}loc"):
                 url = absolute_url(response.url, loc.text or "")

@@ -87,6 +87,7 @@ def test_feed_callback_survives_hostile_links_and_dates(items: list[tuple[str, s
 @example(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage")  # corrupt deflate stream
 @example(gzip.compress(b"<urlset><url><loc>https://news.example.org/a</loc></url></urlset>")[:-6])  # truncated
 @example(b"\x00")
+@example(b"<sitemapind:/>")  # found by scripts/fuzz_parsers.py: a tag name lxml's QName refuses
 @example(b"<!DOCTYPE x [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;'>]><urlset>&b;</urlset>")
 def test_sitemap_callback_survives_arbitrary_bytes(body: bytes) -> None:
     run_sitemap(body)
@@ -103,7 +104,8 @@ def test_sitemap_callback_survives_hostile_urls(items: list[tuple[str, str]], lo
 def test_unreadable_sitemaps_are_counted_not_raised() -> None:
     spider = discovery_spider("sitemap")
     before = sum(spider.run.stats.page_errors.values())
-    bad = [b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage", b"\x00", b"<not-a-sitemap/>"]
+    bad = [b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage", b"\x00", b"<not-a-sitemap/>",
+           b"<a:>"]
     for body in bad:
         assert run_sitemap(body) == []
     assert sum(spider.run.stats.page_errors.values()) - before == len(bad)

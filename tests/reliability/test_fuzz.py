@@ -1,0 +1,32 @@
+"""A short coverage-guided fuzzing run (scripts/fuzz_parsers.py) finds no crash in the parsers.
+
+The long run is ``python scripts/fuzz_parsers.py`` (60 s, MEDIAMON_FUZZ_SECONDS);
+here ten seconds prove the harness works and catch regressions on the seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SECONDS = int(os.environ.get("MEDIAMON_FUZZ_TEST_SECONDS", "10"))
+
+
+@pytest.mark.timeout(SECONDS + 150)
+def test_fuzzing_the_parsers_finds_no_crash(tmp_path: Path) -> None:
+    pytest.importorskip("atheris")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "fuzz_parsers.py"), "--seconds", str(SECONDS),
+                           "--artifacts", str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=SECONDS + 120)
+    tail = done.stderr[-3000:]
+    assert done.returncode == 0, f"fuzzer crashed; reproducers in {tmp_path}:\n{tail}"
+    assert not list(tmp_path.glob("crash-*")), tail
+    runs = re.search(r"stat::number_of_executed_units:\s+(\d+)", done.stderr)
+    assert runs and int(runs.group(1)) > 50, tail  # the seeds alone are ~50 inputs: it really mutated
