@@ -58,7 +58,8 @@ def _webhook(channel: WebhookChannel, message: Message, _data_dir: Path) -> None
     try:
         resp = httpx.post(url, json={"text": message.text}, timeout=channel.timeout, verify=verify)
     except httpx.HTTPError as exc:
-        raise DeliveryFailed(f"webhook unreachable: {type(exc).__name__}") from exc
+        detail = str(exc).replace(url, "<webhook url>")[:300]  # the URL may hold a token
+        raise DeliveryFailed(f"webhook unreachable: {type(exc).__name__}: {detail}") from exc
     if resp.status_code >= 300:
         raise DeliveryFailed(f"webhook answered HTTP {resp.status_code}")
 

@@ -184,3 +184,25 @@ def test_email_with_wrong_password_stays_pending(run, es_settings, es_admin, smt
     report = run(cfg, T0 + dt.timedelta(minutes=5))
     assert (report.delivered, report.pending) == (0, 1) and inbox.messages == []
     assert "wrong" not in json.dumps(fired(es_admin, es_settings))  # no secret in the stored error
+
+
+def test_https_webhook_verifies_tls_unless_given_the_ca(run, es_settings, es_admin, tls_files):
+    cert, key = tls_files
+    port = free_port()
+    receiver = Receiver(port)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    receiver.socket = context.wrap_socket(receiver.socket, server_side=True)
+    url = f"https://127.0.0.1:{port}/hook"
+    try:
+        index(es_admin, es_settings, [doc("pay", narratives=["eu_must_pay"])])
+        untrusted = run(config(RULE, channels={"hook": {"type": "webhook", "url": url}}), T0 + dt.timedelta(minutes=5))
+        assert (untrusted.delivered, untrusted.pending) == (0, 1)  # self-signed: refused by default
+        [alert] = fired(es_admin, es_settings)
+        assert "CERTIFICATE_VERIFY_FAILED" in alert["delivery"]["hook"]["last_error"]
+        trusted = run(config(RULE, channels={"hook": {"type": "webhook", "url": url, "ca_certs": str(cert)}}),
+                      T0 + dt.timedelta(minutes=6))
+        assert (trusted.delivered, trusted.pending) == (1, 0)
+        assert len(receiver.received) == 1
+    finally:
+        receiver.stop()
