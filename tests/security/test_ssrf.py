@@ -1,0 +1,159 @@
+"""The crawler cannot be turned against the network it runs in (SSRF), and stays on each source's domains.
+
+One real crawl (``python -m crawlers``, real Scrapy) against two real servers on
+127.0.0.1: the *site*, reached only through MEDIAMON_URL_REWRITE (the explicit
+allowance an operator gives for a mirror), and an *internal service* that no
+hostile feed link, redirect or DNS name may make the crawler touch. Each source
+of the sources file is one way in: a literal private IP, names that only
+resolve to loopback (decimal IP, ``127.1``, ``localhost``), redirects to
+loopback and to the cloud metadata address, and off-domain links. One source
+sets ``allow_private_addresses`` and must reach the internal service: the
+guard, not an accident of the setup, is what blocks the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SITE = "news.example.org"
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
+        "LOG_LEVEL": "ERROR"}
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class Recorder:
+    """A real HTTP server on 127.0.0.1 answering from a route table and logging every request path."""
+
+    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
+        self.routes = routes
+        self.paths: list[str] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorder.paths.append(self.path)
+                status, headers, body = recorder.routes.get(self.path, (404, {}, b"not found"))
+                self.send_response(status)
+                for key, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def rss(links: list[str]) -> tuple[int, dict[str, str], bytes]:
+    items = "".join(f"<item><title>t</title><link>{link}</link></item>" for link in links)
+    return 200, {"Content-Type": "application/rss+xml"}, f"<rss><channel>{items}</channel></rss>".encode()
+
+
+def article(text: str) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "text/html; charset=utf-8"}, f"<html><body><p>{text}</p></body></html>".encode()
+
+
+def redirect(location: str) -> tuple[int, dict[str, str], bytes]:
+    return 302, {"Location": location}, b""
+
+
+def source(source_id: str, domains: list[str], allow_private: bool = False) -> dict[str, Any]:
+    return {"id": source_id, "name": source_id, "owner": "test", "kind": "state_media", "languages": ["en"],
+            "domains": [SITE, *domains], "schedule": "1h",
+            "discovery": {"feeds": [{"url": f"https://{SITE}/{source_id}.xml"}]},
+            "politeness": {"download_delay": 0, "obey_robots": False, "robots_override_reason": "test servers",
+                           "allow_private_addresses": allow_private}}
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    internal = Recorder({f"/{name}": article(f"internal secret {name}") for name in
+                         ("ip", "decimal", "short", "localhost", "redirected", "offsite", "allowed")})
+    port = internal.port
+    inside = f"127.0.0.1:{port}"
+    site = Recorder({
+        f"/{SITE}/ip.xml": rss([f"http://{inside}/ip"]),
+        f"/{SITE}/dns.xml": rss([f"http://2130706433:{port}/decimal", f"http://127.1:{port}/short",
+                                 f"http://localhost:{port}/localhost"]),
+        f"/{SITE}/redirects.xml": rss([f"https://{SITE}/to-internal", f"https://{SITE}/to-metadata",
+                                       f"https://{SITE}/to-localhost"]),
+        f"/{SITE}/to-internal": redirect(f"http://{inside}/redirected"),
+        f"/{SITE}/to-metadata": redirect("http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+        f"/{SITE}/to-localhost": redirect(f"http://localhost:{port}/redirected"),
+        f"/{SITE}/offsite.xml": rss([f"https://{SITE}/fine", "https://elsewhere.example.net/story",
+                                     f"https://{SITE}/to-elsewhere", f"https://{SITE}/to-internal-offsite"]),
+        f"/{SITE}/fine": article("an ordinary article on the source's own site"),
+        f"/{SITE}/to-elsewhere": redirect("https://elsewhere.example.net/other"),
+        f"/{SITE}/to-internal-offsite": redirect(f"http://{inside}/offsite"),
+        f"/{SITE}/allowed.xml": rss([f"http://{inside}/allowed"]),
+    })
+    sources = [source("ip", ["127.0.0.1"]), source("dns", ["2130706433", "127.1", "localhost"]),
+               source("redirects", ["127.0.0.1", "169.254.169.254", "localhost"]), source("offsite", []),
+               source("allowed", ["127.0.0.1"], allow_private=True)]
+    root = tmp_path_factory.mktemp("ssrf")
+    sources_file = root / "sources.yaml"
+    sources_file.write_text(yaml.safe_dump({"sources": sources}))
+    command = [sys.executable, "-m", "crawlers", "--json", "--sources", str(sources_file)]
+    for key, value in FAST.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    env = {**os.environ, "MEDIAMON_DATA_DIR": str(root / "data"),
+           "MEDIAMON_URL_REWRITE": f"https://{SITE}=http://127.0.0.1:{site.port}/{SITE}"}
+    try:
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=150)
+        assert done.stdout.strip(), done.stderr[-3000:]
+        yield {"report": json.loads(done.stdout)["sources"], "internal": internal.paths, "site": site.paths,
+               "stderr": done.stderr}
+    finally:
+        internal.close()
+        site.close()
+
+
+def test_internal_service_is_reached_only_by_the_source_that_allows_private_addresses(crawl: dict[str, Any]) -> None:
+    assert crawl["internal"] == ["/allowed"]
+    assert crawl["report"]["allowed"]["archived"] == 1
+
+
+def test_literal_private_address_in_a_feed_is_blocked(crawl: dict[str, Any]) -> None:
+    assert crawl["report"]["ip"]["errors"] == {"ssrf_blocked": 1}
+
+
+def test_names_resolving_to_loopback_are_blocked_after_resolution(crawl: dict[str, Any]) -> None:
+    # 2130706433 and 127.1 are not IP literals to ipaddress; only DNS resolution reveals 127.0.0.1
+    assert crawl["report"]["dns"]["errors"] == {"ssrf_blocked": 3}
+
+
+def test_redirects_to_loopback_and_metadata_are_blocked(crawl: dict[str, Any]) -> None:
+    stats = crawl["report"]["redirects"]
+    assert stats["errors"] == {"ssrf_blocked": 3}
+    assert {f"/{SITE}/to-internal", f"/{SITE}/to-metadata", f"/{SITE}/to-localhost"} <= set(crawl["site"])
+
+
+def test_crawl_stays_on_the_source_domains(crawl: dict[str, Any]) -> None:
+    stats = crawl["report"]["offsite"]
+    assert stats["archived"] == 1  # the ordinary article: the crawl itself works
+    assert stats["skipped_links"] == 1  # the off-domain link is never requested
+    assert stats["errors"] == {"offsite_redirect": 2}  # redirects off the domains, internal or not
+    assert all(stats["adds_up"] for stats in crawl["report"].values())
