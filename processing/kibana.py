@@ -22,6 +22,7 @@ from mediamon.settings import Settings
 
 DATA_VIEW_ID = "mediamon-docs"  # the id Discover links and the dashboard refer to
 DEFAULT_ALIAS = "mediamon-docs"
+RISON_SAFE = "(),:'!"  # left as is in Discover URLs, as Kibana itself writes them
 
 
 class KibanaError(RuntimeError):
@@ -103,8 +104,8 @@ def discover_url(kibana_url: str, query: str, since: datetime, until: datetime,
     app_state = (f"(dataSource:(dataViewId:{_rison(data_view_id)},type:dataView),"
                  f"query:(language:lucene,query:{_rison(query)}))")
     global_state = f"(time:(from:{_rison(since.isoformat())},to:{_rison(until.isoformat())}))"
-    return (f"{kibana_url.rstrip('/')}/app/discover#/?_g={quote(global_state, safe='(),:')}"
-            f"&_a={quote(app_state, safe='(),:')}")
+    return (f"{kibana_url.rstrip('/')}/app/discover#/?_g={quote(global_state, safe=RISON_SAFE)}"
+            f"&_a={quote(app_state, safe=RISON_SAFE)}")
 
 
 def _rison(value: str) -> str:

@@ -183,7 +183,7 @@ def deliver_pending(state: StateStore, config: AlertsConfig, settings: Settings,
             groups[(alert["rule"], alert["alert_id"])].append(alert)
     for alerts in groups.values():
         channels = sorted({c for a in alerts for c in a["pending_channels"]})
-        message = compose(alerts, settings.kibana_url)
+        message = compose(alerts, settings.kibana_url, data_view=settings.docs_alias)  # id as imported
         for name in channels:
             channel = config.channels.get(name)
             error = send(channel, message, config.defaults.retry, settings.data_dir) if channel else \

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from processing.kibana import discover_url
+from processing.kibana import DATA_VIEW_ID, discover_url
 
 DOCS_PER_ALERT_IN_DIGEST = 3
 
@@ -26,23 +26,23 @@ class Message:
     alerts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def compose(alerts: list[dict[str, Any]], kibana_url: str | None) -> Message:
+def compose(alerts: list[dict[str, Any]], kibana_url: str | None, data_view: str = DATA_VIEW_ID) -> Message:
     """One message for one alert, or for a digest group (same rule, same period)."""
     first = alerts[0]
     rule = first["rule"]
     if len(alerts) == 1 and not first.get("digest_until"):
         verb = "update" if first.get("notify") == "update" else first.get("rule_type", "alert")
         subject = f"[mediamon] {rule} ({verb}): {first['summary']}"
-        body = _section(first, kibana_url, max_docs=None)
+        body = _section(first, kibana_url, data_view, max_docs=None)
     else:
         period_end = first.get("digest_until") or first["fired_at"]
         subject = f"[mediamon] {rule} digest: {len(alerts)} alerts up to {period_end[:16]}"
-        body = "\n\n".join(_section(a, kibana_url, max_docs=DOCS_PER_ALERT_IN_DIGEST) for a in alerts)
+        body = "\n\n".join(_section(a, kibana_url, data_view, max_docs=DOCS_PER_ALERT_IN_DIGEST) for a in alerts)
     return Message(rule=rule, subject=subject, text=f"*{subject}*\n{body}",
                    alert_ids=[a["alert_id"] for a in alerts], alerts=alerts)
 
 
-def _section(alert: dict[str, Any], kibana_url: str | None, max_docs: int | None) -> str:
+def _section(alert: dict[str, Any], kibana_url: str | None, data_view: str, max_docs: int | None) -> str:
     lines = [f"*{alert['summary']}*"]
     if alert.get("notify") == "update":
         lines.append(f"Update: now in {len(alert.get('outlets', []))} outlets "
@@ -63,7 +63,8 @@ def _section(alert: dict[str, Any], kibana_url: str | None, max_docs: int | None
         lines.append(f"  … and {len(docs) - max_docs} more")
     if kibana_url:
         fired = datetime.fromisoformat(alert["fired_at"])
-        link = discover_url(kibana_url, alert.get("discover_query") or "*", fired - timedelta(days=7), fired)
+        link = discover_url(kibana_url, alert.get("discover_query") or "*", fired - timedelta(days=7), fired,
+                            data_view)
         lines.append(f"Discover: {link}")
     return "\n".join(lines)
 

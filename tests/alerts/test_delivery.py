@@ -93,6 +93,7 @@ def test_webhook_message_links_to_kibana_discover(run, es_settings, es_admin):
         text = receiver.received[0]["text"]
         assert "http://127.0.0.1:5601/app/discover#/?_g=(time:(from:" in text
         assert "dup_group" in text
+        assert f"dataViewId:'{settings.docs_alias}'" in text  # the id `mediamon setup` imported for this prefix
     finally:
         receiver.stop()
 
