@@ -1,0 +1,256 @@
+"""Processing throughput, worker memory and near-duplicate lookup cost (issue 4).
+
+Figures, all measured in the same run on the same machine:
+- ``docs_per_s_stages_2w`` / ``docs_per_s_bare_trafilatura_1w``: every per-record
+  stage (decode, extract with selectors + metadata + dates, clean, language,
+  translations, enrich, MinHash) in the runner's 2-worker process pool, versus
+  bare ``trafilatura.extract`` on one worker, over the same >= 1,000 pages
+  (goal: ratio >= 1.0). ``docs_per_s_runner_2w`` adds everything else the runner
+  does: reading the WARC archive, near-duplicate grouping against the index,
+  bulk indexing, the batch mark.
+- ``peak_rss_mb_per_worker``: highest resident memory of each pool process.
+- near-duplicate lookup cost per document (one msearch per batch of 50, as the
+  runner does) with 1k, 10k and 100k documents in the index (goal: growth from
+  1k to 100k <= 1.5x).
+
+Pages: every article page the mirror renders (the real sites' markup for 14
+sources, utf-8/windows-1251/koi8-r) plus the real saved pages in
+../shared/fixtures/real when present, cycled to 1,200 records; every copy is
+made distinct (another story's sentence opens its first paragraph).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import trafilatura
+from elasticsearch import helpers
+
+from crawlers.archive import BatchWriter
+from mediamon.document import doc_id
+from mediamon.esclient import make_client
+from mediamon.mirror.corpus import load_corpus
+from mediamon.mirror.server import MirrorServer
+from mediamon.settings import load_settings
+from processing.dedup import content_hash, find_candidates, signature
+from processing.indexsetup import setup
+from processing.pipeline import RecordInput
+from processing.runner import _init_worker, _process_in_worker, process_pending
+from tests.conftest import REAL_FIXTURES, drop_prefix
+
+REPO = Path(__file__).resolve().parent.parent
+N_PAGES = 1200
+LOOKUP_SIZES = (1_000, 10_000, 100_000)
+PROBES = 200
+
+
+def _pages() -> list[tuple[str, str, bytes, str | None]]:
+    """(url, source id, body, content type) for every distinct article page, cycled to N_PAGES."""
+    with MirrorServer(faults=True) as mirror:
+        distinct = []
+        for article in mirror.expected:
+            parts = urlsplit(article.url)
+            resource = mirror.catalog.resources.get((parts.hostname or "", parts.path))
+            if article.outcome == "archived" and article.body:
+                distinct.append((article.url, article.source, article.body,
+                                 resource.content_type if resource else "text/html; charset=utf-8"))
+    if REAL_FIXTURES.is_dir():
+        import gzip
+
+        for path, url, source in [
+            ("kremlin/news-77428.html", "http://kremlin.ru/events/president/news/77428", "kremlin-ru"),
+            ("kremlin/news-77329.html", "http://kremlin.ru/events/president/news/77329", "kremlin-ru")]:
+            distinct.append((url, source, (REAL_FIXTURES / path).read_bytes(), "text/html; charset=utf-8"))
+        for site, source in (("rt", "rt-en"), ("sputnik", "sputnik-en")):
+            page = next((REAL_FIXTURES / site).glob("*.html.gz"))
+            distinct.append((f"https://{site}.example/{page.name}", source, gzip.decompress(page.read_bytes()),
+                             "text/html; charset=utf-8"))
+    rng = random.Random(1108)
+    sentences = [p.split(". ")[0] + "." for items in load_corpus().values() for i in items for p in i.body]
+    pages = []
+    for n in range(N_PAGES):
+        url, source, body, ctype = distinct[n % len(distinct)]
+        if n >= len(distinct):  # a distinct copy: another story's sentence opens the first paragraph
+            charset = (ctype or "").partition("charset=")[2] or "utf-8"
+            lead = rng.choice(sentences).encode(charset, errors="ignore") + b" "
+            body = body.replace(b"<p>", b"<p>" + lead, 1)
+            url = f"{url}?copy={n}"
+        pages.append((url, source, body, ctype))
+    return pages
+
+
+def _records(pages) -> list[RecordInput]:
+    fetched = datetime(2021, 11, 20, tzinfo=UTC).isoformat()
+    return [RecordInput({"url": u, "canonical_url": u, "source": s, "status": 200, "fetched_at": fetched,
+                         "kind": "telegram_post" if s.startswith("telegram") else "article"}, body, ctype)
+            for u, s, body, ctype in pages]
+
+
+class _WorkerMemory:
+    """Samples the resident memory of this process's children (the pool workers) while running."""
+
+    def __init__(self) -> None:
+        self.peak: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for child in me.children(recursive=True):
+                try:
+                    self.peak[child.pid] = max(self.peak.get(child.pid, 0), child.memory_info().rss)
+                except psutil.Error:
+                    continue
+            time.sleep(0.05)
+
+    def __enter__(self) -> _WorkerMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _stage_throughput(records: list[RecordInput], config_dir: Path) -> tuple[float, list[float], int]:
+    with _WorkerMemory() as memory, ProcessPoolExecutor(2, initializer=_init_worker,
+                                                        initargs=(config_dir, config_dir / "sources.yaml")) as pool:
+        list(pool.map(_process_in_worker, records[:20]))  # warm-up: rules, dictionaries, imports
+        started = time.perf_counter()
+        outcomes = list(pool.map(_process_in_worker, records, chunksize=4))
+        elapsed = time.perf_counter() - started
+    documents = sum(o.document is not None for o in outcomes)
+    return len(records) / elapsed, sorted(v / 2**20 for v in memory.peak.values()), documents
+
+
+def _bare_trafilatura(pages) -> float:
+    trafilatura.extract(pages[0][2])  # warm-up
+    started = time.perf_counter()
+    for _url, _source, body, _ctype in pages:
+        trafilatura.extract(body)
+    return len(pages) / (time.perf_counter() - started)
+
+
+def _runner_throughput(pages, settings, es) -> tuple[float, bool]:
+    prefixed = settings.model_copy(update={"index_prefix": f"bench{uuid.uuid4().hex[:8]}",
+                                           "data_dir": settings.data_dir / f"bench-{uuid.uuid4().hex[:8]}"})
+    setup(es, prefixed, with_roles=False)
+    try:
+        for start in range(0, len(pages), 200):  # batches of a crawl's size
+            writer = BatchWriter(prefixed.data_dir / "archive", "bench")
+            for url, source, body, ctype in pages[start:start + 200]:
+                writer.add(url=url, canonical_url=url, fetched_url=url, status=200,
+                           http_headers=[("Content-Type", ctype or "text/html")], body=body,
+                           kind="telegram_post" if source.startswith("telegram") else "article",
+                           extra={"source": source})
+            writer.commit()
+        started = time.perf_counter()
+        report = process_pending(prefixed, es, workers=2, progress=False)
+        return report.records_in / (time.perf_counter() - started), report.adds_up()
+    finally:
+        drop_prefix(es, prefixed.index_prefix)
+
+
+def _vocabulary() -> list[str]:
+    words: list[str] = []
+    for items in load_corpus().values():
+        for item in items:
+            words += " ".join(item.body).split()
+    return words
+
+
+def _synthetic(rng: random.Random, vocabulary: list[str], n_words: int = 220) -> str:
+    # Words drawn from the corpus with its own frequencies: realistic word statistics without
+    # the whole-sentence overlap that only reprints have.
+    return " ".join(rng.choice(vocabulary) for _ in range(n_words))
+
+
+def _index_minhash_docs(es, alias: str, rng, vocabulary, start: int, count: int, texts: list[str]) -> None:
+    def actions():
+        for i in range(start, start + count):
+            text = _synthetic(rng, vocabulary)
+            texts.append(text)
+            sig = signature(text)
+            url = f"https://bench.example/{i}"
+            yield {"_index": alias, "_id": doc_id(url), "_source": {
+                "url": url, "canonical_url": url, "domain": "bench.example", "source": "bench", "text": "",
+                "published_at": (datetime(2021, 11, 1, tzinfo=UTC) + timedelta(minutes=i)).isoformat(),
+                "content_hash": content_hash(text), "minhash": sig.encode(), "minhash_bands": sig.bands(),
+                "dup_group": doc_id(url), "is_duplicate": False}}
+    helpers.bulk(es, actions(), chunk_size=2000, request_timeout=120)
+    es.indices.refresh(index=alias)
+
+
+def _lookup_cost(settings, es) -> dict[str, float]:
+    from mediamon.document import Document
+    from processing.dedup import fingerprint_document
+
+    prefixed = settings.model_copy(update={"index_prefix": f"bench{uuid.uuid4().hex[:8]}"})
+    setup(es, prefixed, with_roles=False)
+    alias = prefixed.docs_alias
+    rng = random.Random(1108)
+    vocabulary = _vocabulary()
+    texts: list[str] = []
+    cost: dict[str, float] = {}
+    try:
+        indexed = 0
+        for size in LOOKUP_SIZES:
+            _index_minhash_docs(es, alias, rng, vocabulary, indexed, size - indexed, texts)
+            indexed = size
+            probes = []
+            for i in range(PROBES):  # half reprints of indexed stories (edited ending), half new stories
+                text = (texts[rng.randrange(len(texts))][:-200] + " " + _synthetic(rng, vocabulary, 30)
+                        if i % 2 else _synthetic(rng, vocabulary))
+                url = f"https://probe.example/{size}/{i}"
+                probes.append(fingerprint_document(Document(url=url, canonical_url=url, domain="probe.example",
+                                                            source="probe", text=text)))
+            find_candidates(es, alias, probes[:50])  # warm caches for this index size
+            rounds = []
+            for _ in range(3):
+                started = time.perf_counter()
+                for at in range(0, PROBES, 50):
+                    find_candidates(es, alias, probes[at:at + 50])
+                rounds.append((time.perf_counter() - started) / PROBES * 1000)
+            cost[f"{size // 1000}k"] = round(statistics.median(rounds), 3)
+    finally:
+        drop_prefix(es, prefixed.index_prefix)
+    return cost
+
+
+def run(report: dict) -> None:
+    settings = load_settings()
+    es = make_client(settings)
+    config_dir = REPO / "config"
+    settings = settings.model_copy(update={"config_dir": config_dir})
+    pages = _pages()
+    records = _records(pages)
+    bare = _bare_trafilatura(pages)
+    stages, worker_mb, documents = _stage_throughput(records, config_dir)
+    runner, adds_up = _runner_throughput(pages, settings, es)
+    lookup = _lookup_cost(settings, es)
+    report["process"] = {
+        "pages": len(pages),
+        "distinct_pages": len({body for _u, _s, body, _c in pages}),
+        "documents_from_stages": documents,
+        "docs_per_s_bare_trafilatura_1w": round(bare, 1),
+        "docs_per_s_stages_2w": round(stages, 1),
+        "ratio_stages_2w_vs_bare_1w": round(stages / bare, 2),
+        "goal_ratio": ">= 1.0",
+        "docs_per_s_runner_2w": round(runner, 1),
+        "ratio_runner_2w_vs_bare_1w": round(runner / bare, 2),
+        "runner_counts_add_up": adds_up,
+        "peak_rss_mb_per_worker": [round(m) for m in worker_mb],
+        "near_dup_lookup_ms_per_doc": lookup,
+        "near_dup_growth_1k_to_100k": round(lookup["100k"] / lookup["1k"], 2),
+        "goal_growth": "<= 1.5",
+    }
