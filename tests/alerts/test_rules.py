@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,16 @@ def test_bad_file_names_file_rule_and_field(tmp_path, text, expected):
     assert str(path) in message
     for part in expected:
         assert part in message
+
+
+def test_seeded_rule_queries_are_valid_against_the_real_index(es_settings, es_admin):
+    from processing.alerts.evidence import rule_query
+    from processing.indexsetup import FIELD_MAPPINGS
+
+    for rule in load_rules(REPO / "config" / "alerts.yaml").rules:
+        for name in re.findall(r"([a-z_]+):", rule.query):
+            assert name in FIELD_MAPPINGS, f"{rule.id}: unknown field {name}"
+        for name in (getattr(rule, "group_by", None), getattr(rule, "field", None)):
+            assert name is None or FIELD_MAPPINGS[name]["type"] == "keyword", (rule.id, name)
+        resp = es_admin.indices.validate_query(index=es_settings.docs_alias, query=rule_query(rule), explain=True)
+        assert resp["valid"], (rule.id, resp.get("explanations"))
