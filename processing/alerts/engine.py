@@ -220,13 +220,17 @@ def _record_attempt(state: StateStore, alert: dict[str, Any], channel: str, erro
 def _configured_sources(settings: Settings) -> list[str] | None:
     """Source ids of config/sources.yaml, when the crawler package and the file are there."""
     try:
-        from crawlers.sources import load_sources
+        from crawlers.sources import SourcesError, load_sources
     except ImportError:
         return None
     path = settings.config_dir / "sources.yaml"
     if not path.is_file():
         return None
-    return [source.id for source in load_sources(path, settings=settings)]
+    try:
+        return [source.id for source in load_sources(path, settings=settings)]
+    except SourcesError as exc:  # the crawler reports it; flatline falls back to the sources seen
+        log.warning("flatline: %s", exc)
+        return None
 
 
 def _reason(exc: ApiError) -> str:
