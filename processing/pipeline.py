@@ -10,6 +10,7 @@ duplicates against the index happens afterwards, in the runner.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,8 +55,6 @@ def load_source_meta(sources_file: Path) -> dict[str, SourceMeta]:
 
 def source_for_url(url: str, sources: dict[str, SourceMeta]) -> SourceMeta | None:
     """The source a URL belongs to (for `mediamon extract --url` without --source)."""
-    import re
-
     host = (urlsplit(url).hostname or "").lower()
     on_domain = [s for s in sources.values() if any(host == d or host.endswith("." + d) for d in s.domains)]
     exact = [s for s in on_domain if any(re.search(p, url) for p in s.article_url_patterns)]
