@@ -52,3 +52,14 @@ def test_flatline_flags_sources_silent_longer_than_their_usual_gap(run, es_setti
     assert report.fired == 2
     again = run(config(rule), T0 + timedelta(minutes=20))  # the same silences: not repeated
     assert (again.fired, again.duplicates) == (0, 2)
+
+
+def test_flatline_watches_the_sources_of_sources_yaml_by_default(run, es_settings, es_admin):
+    from crawlers.sources import load_sources
+
+    configured = {s.id for s in load_sources(settings=es_settings)}
+    rule = {"id": "silent", "type": "flatline", "history": "14d", "min_silence": "1h"}
+    index(es_admin, es_settings, [doc(f"t{i}", source="tass-ru", published=T0 - timedelta(minutes=20 * i))
+                                  for i in range(5)])
+    run(config(rule), T0)
+    assert {a["key"] for a in fired(es_admin, es_settings)} == configured - {"tass-ru"}
