@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,13 +51,3 @@ def write_batch(data_dir: Path, batch_id: str, entries: list[QuarantineEntry]) -
         os.fsync(fh.fileno())
     tmp.replace(path)
     return path
-
-
-def iter_quarantined(data_dir: Path) -> Iterator[dict[str, Any]]:
-    for path in sorted(quarantine_dir(data_dir).glob("*.jsonl")):
-        with open(path, encoding="utf-8") as fh:
-            yield from (json.loads(line) for line in fh if line.strip())
-
-
-def count_by_reason(data_dir: Path) -> Counter[str]:
-    return Counter(entry["reason"] for entry in iter_quarantined(data_dir))
