@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,3 +52,10 @@ def write_batch(data_dir: Path, batch_id: str, entries: list[QuarantineEntry]) -
         os.fsync(fh.fileno())
     tmp.replace(path)
     return path
+
+
+def iter_quarantined(data_dir: Path) -> Iterator[dict[str, Any]]:
+    """Every quarantined record of every batch (health checks and tests read them)."""
+    for path in sorted(quarantine_dir(data_dir).glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            yield from (json.loads(line) for line in fh if line.strip())
