@@ -209,7 +209,8 @@ class SourceRun:
     def archive(self, item: dict[str, Any]) -> None:
         if self._writer is None:
             self._writer = BatchWriter(self.archive_dir, self.source.id)
-        extra = {k: item[k] for k in ("encoding", "discovered_canonical") if item.get(k)}
+        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical")
+                 if item.get(k) is not None}
         self._writer.add(url=item["url"], canonical_url=item["canonical_url"], fetched_url=item["fetched_url"],
                          status=item["status"], http_headers=item["http_headers"], body=item["body"],
                          request_headers=item.get("request_headers"), kind=item["kind"], feed=item.get("feed"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from charset_normalizer import from_bytes
 from scrapy.http import HtmlResponse, Request, Response
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 
 def detect(body: bytes) -> str | None:
@@ -26,7 +27,9 @@ class EncodingMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if not isinstance(response, HtmlResponse) or not response.body:
             return response
-        if response._declared_encoding():  # header, BOM or <meta>: trust it
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        if http_content_type_encoding(content_type) or read_bom(response.body)[0] \
+                or html_body_declared_encoding(response.body):  # declared: Scrapy already honours it
             request.meta["encoding_declared"] = True
             return response
         encoding = detect(response.body)

@@ -14,6 +14,7 @@ import ipaddress
 
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawlers.middlewares import Dropped
 from crawlers.rewrite import parse_rules, rewrite
@@ -47,9 +48,8 @@ class SSRFGuardMiddleware:
     async def process_request(self, request: Request) -> None:
         if self._exempt(request):
             return
-        host = (request.url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1])
-        host = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.index("]")]
-        if host.lower() in METADATA_HOSTS or host.lower() == "localhost":
+        host = (urlparse_cached(request).hostname or "").lower()
+        if host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost"):
             raise Dropped("ssrf_blocked", request.url)
         try:
             ipaddress.ip_address(host)

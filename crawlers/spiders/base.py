@@ -76,7 +76,9 @@ class SourceSpider(scrapy.Spider):
     # --- discovery pages --------------------------------------------------------------
 
     def page_request(self, url: str, callback: Any, **meta: Any) -> Request:
-        return Request(url, callback=callback, errback=self.page_failed, dont_filter=True,
+        # Lower priority: the articles a page found are fetched before the next page is, so the
+        # scheduler holds one page's worth of requests, not a whole site's (memory flat in site size).
+        return Request(url, callback=callback, errback=self.page_failed, dont_filter=True, priority=-1,
                        headers=self.run.conditional_headers(url),
                        meta={"handle_httpstatus_list": [304], "page_url": url, **meta})
 
@@ -143,7 +145,8 @@ class SourceSpider(scrapy.Spider):
             "fetched_url": response.meta.get("fetched_url", response.url), "status": response.status,
             "http_headers": headers if headers is not None else _headers(response),
             "request_headers": _headers(response.request) if response.request else [],
-            "encoding": encoding, "discovered_canonical": discovered if discovered != canonical else None,
+            "encoding": encoding, "encoding_declared": response.meta.get("encoding_declared"),
+            "discovered_canonical": discovered if discovered != canonical else None,
         }
 
 

@@ -65,6 +65,7 @@ class ExpectedArticle:
     kind: str = "article"
     encoding: str | None = None
     body: bytes | None = None  # for archived items whose bytes must survive intact
+    encoding_declared: bool = True  # in the Content-Type header or the page's <meta>
 
 
 @dataclass
@@ -79,10 +80,10 @@ class Catalog:
         self.resources[(parts.hostname or "", parts.path + (f"?{parts.query}" if parts.query else ""))] = resource
 
     def article(self, source: str, url: str, resource: Resource, outcome: str = "archived",
-                encoding: str | None = None, kind: str = "article") -> None:
+                encoding: str | None = None, kind: str = "article", encoding_declared: bool = True) -> None:
         self.add(url, resource)
         body = resource.body if outcome == "archived" else None
-        self.expected.append(ExpectedArticle(source, url, outcome, kind, encoding, body))
+        self.expected.append(ExpectedArticle(source, url, outcome, kind, encoding, body, encoding_declared))
 
 
 def html(text: str, charset: str = "utf-8", header_charset: bool = True) -> Resource:
@@ -378,7 +379,8 @@ def _belta(catalog: Catalog, source: str, scheme: str, host: str, items: list[Co
         catalog.article(source, url(meta_only), html(render.belta_article(meta_only, url(meta_only), charset),
                                                      charset, header_charset=False), encoding=charset)
         catalog.article(source, url(undeclared), html(render.belta_article(undeclared, url(undeclared), None),
-                                                      charset, header_charset=False), encoding=charset)
+                                                      charset, header_charset=False), encoding=charset,
+                        encoding_declared=False)
         entries[:0] = [(url(meta_only), meta_only), (url(undeclared), undeclared)]
     newest = _newest(items)
     rss = render.rss("БелТА", f"{scheme}://{host}/", items[0].lang if items else "ru", entries[:PAGE_SIZE])

@@ -112,6 +112,7 @@ def test_encodings_are_detected_and_recorded(mirror: MirrorServer, first_crawl: 
             entry = by_url[article.url]
             assert entry["encoding"].replace("_", "-").lower() in {article.encoding, "cp1251"} | (
                 {"koi8-r"} if article.encoding == "koi8-r" else set()), article.url
+            assert entry["encoding_declared"] is article.encoding_declared, article.url
             text = html.unescape(read_record(Path(entry["batch_dir"]), entry).body.decode(article.encoding))
             assert any(i.title in text for i in mirror.corpus[article.source])
             checked += 1
