@@ -36,7 +36,7 @@ bench: es-start
 	$(PY) -m bench.run
 
 airflow: es-start
-	$(VENV)/bin/bash scripts/airflow-standalone.sh
+	bash scripts/airflow-standalone.sh
 
 clean: es-stop
 	rm -rf .mediamon

@@ -33,7 +33,8 @@ def crawl_dag(source: dagsupport.CrawlSchedule):
         def crawl() -> list[str]:
             from mediamon.pipeline import crawl_in_subprocess
 
-            crawled = crawl_in_subprocess([source.source_id], dagsupport.sources_file())
+            crawled = crawl_in_subprocess([source.source_id], dagsupport.sources_file(),
+                                          scrapy_settings=dagsupport.crawl_scrapy_settings())
             return [str(p) for p in crawled.new_batches]
 
         @task(outlets=[raw_batches], retries=0)

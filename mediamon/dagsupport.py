@@ -12,6 +12,7 @@ It must not import Airflow, Scrapy or the processing stages at module level.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -82,6 +83,20 @@ def crawl_task_args() -> dict[str, Any]:
         "max_retry_delay": _seconds("MEDIAMON_CRAWL_MAX_RETRY_DELAY_S", 3600),
         "execution_timeout": _seconds("MEDIAMON_CRAWL_TIMEOUT_S", 1800),
     }
+
+
+def crawl_scrapy_settings() -> dict[str, Any]:
+    """Scrapy setting overrides for every crawl task, from ``MEDIAMON_CRAWL_SETTINGS`` (a JSON object).
+
+    For operators (e.g. ``{"RETRY_TIMES": 5}``) and tests; per-source politeness stays in sources.yaml.
+    """
+    raw = os.environ.get("MEDIAMON_CRAWL_SETTINGS", "").strip()
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"MEDIAMON_CRAWL_SETTINGS must be a JSON object, got {raw!r}")
+    return value
 
 
 def stage_task_args() -> dict[str, Any]:

@@ -62,7 +62,7 @@ class CrawlOutcome:
 
 def crawl_in_subprocess(source_ids: list[str] | None = None, sources_file: Path | None = None,
                         timeout: float | None = None, progress: bool = False, check: bool = True,
-                        log_file: Path | None = None) -> CrawlOutcome:
+                        log_file: Path | None = None, scrapy_settings: dict[str, Any] | None = None) -> CrawlOutcome:
     """A crawl in a fresh Python: a Twisted reactor cannot restart, so one process per crawl.
 
     This is how the crawl DAGs and `run_once` crawl (several runs in one process,
@@ -76,6 +76,8 @@ def crawl_in_subprocess(source_ids: list[str] | None = None, sources_file: Path 
         command += ["--source", source_id]
     if sources_file is not None:
         command += ["--sources", str(sources_file)]
+    for key, value in (scrapy_settings or {}).items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
     if progress:
         command.append("--progress")
     with contextlib.ExitStack() as stack:
@@ -128,13 +130,15 @@ def batches_to_process(settings: Settings, announced: Iterable[str] = (), force:
     """Announced batches plus every other pending one, oldest first: a lost asset event never loses a batch.
 
     With ``force`` only the announced batches, done or not (re-running them by hand).
+    Batches outside this deployment's archive (an event of another data dir) are ignored.
     """
     from crawlers.archive import iter_batches
 
-    announced_dirs = {Path(p) for p in announced}
+    archive = (settings.data_dir / "archive").resolve()
+    announced_dirs = {Path(p) for p in announced if Path(p).resolve().is_relative_to(archive)}
     if force:
         return sorted(announced_dirs, key=lambda p: p.name)
-    found = {*iter_batches(settings.data_dir / "archive"), *(p for p in announced_dirs if p.is_dir())}
+    found = {*iter_batches(archive), *(p for p in announced_dirs if p.is_dir())}
     done = _done_batches(settings, [p.name for p in found], es)
     return sorted((p for p in found if p.name not in done), key=lambda p: p.name)
 
