@@ -33,7 +33,7 @@ def compose(alerts: list[dict[str, Any]], kibana_url: str | None, data_view: str
     if len(alerts) == 1 and not first.get("digest_until"):
         verb = "update" if first.get("notify") == "update" else first.get("rule_type", "alert")
         subject = f"[mediamon] {rule} ({verb}): {first['summary']}"
-        body = _section(first, kibana_url, data_view, max_docs=None)
+        body = _section(first, kibana_url, data_view, max_docs=None, headline=False)  # the subject says it
     else:
         period_end = first.get("digest_until") or first["fired_at"]
         subject = f"[mediamon] {rule} digest: {len(alerts)} alerts up to {period_end[:16]}"
@@ -42,8 +42,9 @@ def compose(alerts: list[dict[str, Any]], kibana_url: str | None, data_view: str
                    alert_ids=[a["alert_id"] for a in alerts], alerts=alerts)
 
 
-def _section(alert: dict[str, Any], kibana_url: str | None, data_view: str, max_docs: int | None) -> str:
-    lines = [f"*{alert['summary']}*"]
+def _section(alert: dict[str, Any], kibana_url: str | None, data_view: str, max_docs: int | None,
+             headline: bool = True) -> str:
+    lines = [f"*{alert['summary']}*"] if headline else []
     if alert.get("notify") == "update":
         lines.append(f"Update: now in {len(alert.get('outlets', []))} outlets "
                      f"({', '.join(alert.get('outlets', []))})")
