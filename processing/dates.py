@@ -48,6 +48,10 @@ class ParsedDate:
     explicit_zone: bool  # the text carried an offset; otherwise the site's zone was assumed
 
 
+# Longer than any date dateutil could read without fuzzy matching (RFC 2822 and ISO 8601 are ~30 characters).
+MAX_FREEFORM_CHARS = 120
+
+
 class DateRejected(ValueError):
     """A date was found but is impossible for a publication (future, before 1990)."""
 
@@ -87,6 +91,8 @@ def parse_date(text: str, zone: ZoneInfo) -> ParsedDate | None:
         except ValueError:
             return None
         return ParsedDate(value.replace(tzinfo=zone), match["hour"] is not None, False)
+    if len(text) > MAX_FREEFORM_CHARS:  # dateutil is quadratic: a 1 MB "date" from a hostile page takes minutes
+        return None
     try:
         value = dateutil_parser.parse(text, fuzzy=False)
         value.utcoffset()  # an offset beyond ±24h ("+9999") parses, then fails on first use
