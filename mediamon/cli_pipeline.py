@@ -49,8 +49,10 @@ def run_command(sources_file: Path | None, source_ids: tuple[str, ...], as_json:
 
 
 @main.command("demo")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Sample corpus directory (default: the bundled mediamon/mirror/corpus).")
 @failures_exit
-def demo_command() -> None:
+def demo_command(corpus_dir: Path | None) -> None:
     """The whole pipeline offline on the bundled sample sites, then a summary of the index."""
     from mediamon.pipeline import demo_crawl_log, run_demo
 
@@ -60,7 +62,7 @@ def demo_command() -> None:
     console.print(f"[bold]mediamon demo[/] — data in {settings.data_dir}; local Elasticsearch, sample sites, "
                   f"crawl (log: {crawl_log}), process, alerts")
     try:
-        summary = run_demo(settings, crawl_log=crawl_log)
+        summary = run_demo(settings, crawl_log=crawl_log, corpus_dir=corpus_dir)
     except _config_errors() as exc:
         raise ConfigError(str(exc)) from exc
     _print_run(summary.run)

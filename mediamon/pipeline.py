@@ -266,7 +266,8 @@ def demo_crawl_log(settings: Settings) -> Path:
     return settings.data_dir / "logs" / f"demo-crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
 
-def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None = None) -> DemoSummary:
+def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None = None,
+             corpus_dir: Path | None = None) -> DemoSummary:
     """The whole pipeline offline: local node, setup, sample sites, crawl → process → alerts, summary.
 
     Everything lives under ``settings.data_dir``; crawl state and batch markers
@@ -282,8 +283,8 @@ def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None =
         settings = load_settings(data_dir=settings.data_dir, config_dir=settings.config_dir,
                                  index_prefix=settings.index_prefix)
     es = make_client(settings)
-    setup(es, settings)
-    with sample_sites() as mirror_url:
+    setup(es, settings, with_roles=False)  # roles and users are for a shared cluster, not the demo's own node
+    with sample_sites(corpus_dir) as mirror_url:
         report = run_once(settings, es=es, progress=progress, crawl_log=crawl_log or demo_crawl_log(settings))
     es.indices.refresh(index=settings.docs_alias)
     return summarize(es, settings, report, mirror_url)
