@@ -26,7 +26,7 @@ from processing.alerts import flatline, match, new_term, spike, threshold
 from processing.alerts.deliver import send
 from processing.alerts.evidence import Candidate, Window
 from processing.alerts.message import compose
-from processing.alerts.rules import AlertsConfig, FlatlineRule, load_rules
+from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, load_rules
 from processing.alerts.state import StateStore, is_silenced
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class AlertsReport:
     delivered: int = 0
     delivery_failed: int = 0
     pending: int = 0
+    learnt_terms: int = 0  # terms a new_term rule recorded as known on its first run
     errors: dict[str, str] = field(default_factory=dict)
     fired_ids: list[str] = field(default_factory=list)
 
@@ -92,7 +93,12 @@ def _evaluate_rule(es: Elasticsearch, settings: Settings, config: AlertsConfig, 
     checkpoint = state.checkpoint(rule.id)
     start = checkpoint - config.defaults.lag if checkpoint else now - config.defaults.initial_lookback
     window = Window(start=min(start, now), end=now)
-    if isinstance(rule, FlatlineRule):
+    if isinstance(rule, NewTermRule) and checkpoint is None:
+        learnt = new_term.seen_ids(es, settings.docs_alias, rule, window)
+        state.mark_seen(rule.id, learnt, now)
+        report.learnt_terms += len(learnt)
+        candidates = []
+    elif isinstance(rule, FlatlineRule):
         candidates = flatline.evaluate(es, settings.docs_alias, rule, window, sources)
     else:
         candidates = EVALUATORS[rule.type](es, settings.docs_alias, rule, window)

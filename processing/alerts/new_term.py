@@ -4,6 +4,11 @@ The documents already indexed are the memory of seen terms: the values of the
 new documents are looked up in the history (documents indexed before this
 run's window), so no separate term list can drift from the index. A term
 fires once (its alert id is the rule, key and term).
+
+A rule's first run only learns: every term present then is recorded as seen
+(``seen_ids``, stored by the engine under the alert ids), as ElastAlert's
+new_term does at start-up — otherwise deploying the rule, or backfilling the
+archive, would report every existing value as new.
 """
 
 from __future__ import annotations
@@ -35,6 +40,13 @@ def evaluate(es: Elasticsearch, alias: str, rule: NewTermRule, window: Window) -
                {"range": {"indexed_at": {"lte": window.start.isoformat()}}}]
     seen = _pairs(es, alias, rule, history, terms=sorted({term for _key, term in fresh}))
     return [_candidate(es, alias, rule, key, term, window) for key, term in sorted(fresh - seen)]
+
+
+def seen_ids(es: Elasticsearch, alias: str, rule: NewTermRule, window: Window) -> list[str]:
+    """Alert ids of every (key, term) present in the history or the first window: known, not new."""
+    present = {"bool": {"should": [time_range(rule.time_field, window.now - rule.history, window.now),
+                                   window.new_docs()], "minimum_should_match": 1}}
+    return [alert_id(rule.id, key, term) for key, term in sorted(_pairs(es, alias, rule, [present], terms=None))]
 
 
 def _pairs(es: Elasticsearch, alias: str, rule: NewTermRule, filters: list[dict[str, Any]],

@@ -3,7 +3,8 @@
 One index, one ``kind`` per record: ``checkpoint`` (per rule, the last
 ``indexed_at`` evaluated), ``alert`` (a fired alert, which doubles as the outbox
 entry while ``pending_channels`` is not empty), ``keystate`` (per rule and key,
-when it last fired, for the realert interval) and ``silence``. Alerts are
+when it last fired, for the realert interval), ``seen_term`` (terms a new_term
+rule learnt on its first run) and ``silence``. Alerts are
 created with ``op_type=create`` under a deterministic id, so two runs — after
 a restart, or on two hosts — cannot both fire the same alert. Nothing is kept
 in process memory between runs.
@@ -87,6 +88,15 @@ class StateStore:
         except ConflictError:
             return False
         return True
+
+    def mark_seen(self, rule_id: str, alert_ids: list[str], when: datetime) -> None:
+        """Record terms known at a new_term rule's first run under their alert ids (never sent)."""
+        actions = ({"_op_type": "create", "_index": self.index, "_id": i,
+                    "_source": {"kind": "seen_term", "rule": rule_id, "alert_id": i, "created_at": when.isoformat()}}
+                   for i in alert_ids)
+        for ok, item in helpers.streaming_bulk(self.es, actions, raise_on_error=False, chunk_size=1000):
+            if not ok and item["create"].get("status") != 409:  # 409: already known
+                raise RuntimeError(f"cannot record seen term {item['create'].get('_id')}: {item['create']}")
 
     def update_alert(self, alert_id: str, changes: dict[str, Any]) -> None:
         self.es.update(index=self.index, id=alert_id, doc=changes)

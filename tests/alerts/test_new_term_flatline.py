@@ -15,6 +15,7 @@ def test_new_term_fires_for_values_unseen_in_the_history(run, es_settings, es_ad
         doc("old-tass", source="tass-ru", narratives=["belarus_lawful"], published=T0 - timedelta(days=10)),
         doc("ancient-ria", source="ria-ru", narratives=["iraq_whataboutism"], published=T0 - timedelta(days=40)),
     ])
+    assert run(config(NEW_NARRATIVE), T0).learnt_terms == 1  # first run learns; the 40-day-old one is out
     index(es_admin, es_settings, [
         doc("tass-again", source="tass-ru", narratives=["belarus_lawful"]),                 # seen: quiet
         doc("tass-new", source="tass-ru", narratives=["afghan_channel"]),                   # new for tass
@@ -34,9 +35,22 @@ def test_new_term_fires_for_values_unseen_in_the_history(run, es_settings, es_ad
 def test_new_term_without_group(run, es_settings, es_admin):
     rule = {"id": "new-speaker", "type": "new_term", "field": "speakers", "history": "30d"}
     index(es_admin, es_settings, [doc("old", speakers=["Sergei Lavrov"], published=T0 - timedelta(days=3))])
+    run(config(rule), T0 - timedelta(days=1))
     index(es_admin, es_settings, [doc("new", speakers=["Sergei Lavrov", "Sergei Shoigu"])])
     run(config(rule), T0 + timedelta(minutes=10))
     assert [a["key"] for a in fired(es_admin, es_settings)] == ["Sergei Shoigu"]
+
+
+def test_new_term_first_run_learns_instead_of_alerting(run, es_settings, es_admin):
+    """Deploying the rule (or backfilling) must not report every existing value as new."""
+    pairs = [("tass-ru", "eu_must_pay"), ("ria-ru", "nato_provocation")]
+    index(es_admin, es_settings, [doc(f"d{i}", source=s, narratives=[n], indexed=T0 - timedelta(minutes=2))
+                                  for i, (s, n) in enumerate(pairs)])
+    first = run(config(NEW_NARRATIVE), T0)
+    assert (first.fired, first.learnt_terms) == (0, 2)
+    # the same documents re-read inside the lag margin are known, not new
+    second = run(config(NEW_NARRATIVE), T0 + timedelta(minutes=1))
+    assert (second.fired, second.duplicates) == (0, 2)
 
 
 def test_flatline_flags_sources_silent_longer_than_their_usual_gap(run, es_settings, es_admin):
