@@ -210,7 +210,8 @@ class RunReport:
 
 
 def run_once(settings: Settings, sources_file: Path | None = None, source_ids: list[str] | None = None,
-             es: Elasticsearch | None = None, progress: bool = True, crawl_log: Path | None = None) -> RunReport:
+             es: Elasticsearch | None = None, progress: bool = True, crawl_log: Path | None = None,
+             scrapy_settings: dict[str, Any] | None = None) -> RunReport:
     """Crawl → process → alerts, once (the DAGs run the same steps as separate tasks).
 
     A failed source does not stop the others' batches from being processed and
@@ -220,13 +221,17 @@ def run_once(settings: Settings, sources_file: Path | None = None, source_ids: l
     from processing.runner import process_pending
 
     crawled = crawl_in_subprocess(source_ids, sources_file, progress=progress and crawl_log is None, check=False,
-                                  log_file=crawl_log)
+                                  log_file=crawl_log, scrapy_settings=scrapy_settings)
     process_report = process_pending(settings, es=es, progress=progress)
     alerts_report = run_alerts(settings, es=es)
     return RunReport(crawled.report, as_counts(process_report), as_counts(alerts_report), crawled.failed_sources)
 
 
 # --- demo --------------------------------------------------------------------------
+
+
+# The sample sites are ours, on 127.0.0.1: politeness delays protect real sites and would only make the demo wait.
+SAMPLE_SITES_SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 
 
 @contextmanager
@@ -285,7 +290,8 @@ def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None =
     es = make_client(settings)
     setup(es, settings, with_roles=False)  # roles and users are for a shared cluster, not the demo's own node
     with sample_sites(corpus_dir) as mirror_url:
-        report = run_once(settings, es=es, progress=progress, crawl_log=crawl_log or demo_crawl_log(settings))
+        report = run_once(settings, es=es, progress=progress, crawl_log=crawl_log or demo_crawl_log(settings),
+                          scrapy_settings=SAMPLE_SITES_SCRAPY)
     es.indices.refresh(index=settings.docs_alias)
     return summarize(es, settings, report, mirror_url)
 

@@ -1,8 +1,8 @@
 """`mediamon demo`: the whole pipeline offline on sample sites, then a summary; a second run is incremental.
 
 Run through the real CLI on a trimmed corpus (three sources, ru/en/be; the
-other sites are up but publish nothing) so it stays quick; `make demo` runs
-the full bundled corpus the same way.
+other sites are up but publish little or nothing) so it stays quick;
+`make demo` runs the full bundled corpus the same way.
 """
 
 from __future__ import annotations
@@ -63,14 +63,14 @@ def test_demo_indexes_the_sample_sites_and_summarizes(es_settings: Settings, es_
                                                       corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output = demo(es_settings, corpus, monkeypatch)
     expected = expected_urls(corpus)
-    assert set(expected) == set(KEPT)
+    assert set(KEPT) <= set(expected)
     indexed = indexed_urls(es_admin, es_settings)
     assert indexed == expected  # every published article is a document, nothing else is
     total = sum(len(urls) for urls in expected.values())
     assert f"{total} documents in the index" in output
     for heading in ("narratives", "most alarmist", "duplicate groups", "alerts fired this run", "mediamon search"):
         assert heading in output
-    for source in KEPT:
+    for source in expected:
         assert source in output
     assert " be " in output and " en " in output and " ru " in output  # the per-language columns
 
