@@ -30,6 +30,7 @@ def canonical_url(url: str) -> str:
     path = parts.path or "/"
     for pattern, replacement in VARIANT_PATHS:
         path = pattern.sub(replacement, path)
-    rebuilt = urlunsplit((parts.scheme.lower(), (parts.hostname or "").lower()
-                          + (f":{parts.port}" if parts.port else ""), path, query, ""))
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    rebuilt = urlunsplit((parts.scheme.lower(), host + (f":{parts.port}" if parts.port else ""), path, query, ""))
     return canonicalize_url(normalize_url(rebuilt, strict=False), keep_fragments=False)

@@ -27,8 +27,10 @@ def forbidden_address(ip: str) -> bool:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    # not is_global also covers carrier-grade NAT 100.64/10 (cloud-internal, Tailscale), which is_private misses
     return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-            or address.is_multicast or address.is_unspecified or str(address) in METADATA_HOSTS)
+            or address.is_multicast or address.is_unspecified or not address.is_global
+            or str(address) in METADATA_HOSTS)
 
 
 class SSRFGuardMiddleware:

@@ -190,3 +190,8 @@ def test_config_loaders_raise_only_their_own_error(name: str, data: bytes) -> No
 @example("speakers.yaml", b"speakers: [{name: x, forms: ['***', '']}]")
 def test_processing_rules_raise_only_config_file_error(name: str, data: bytes) -> None:
     run_processing_rules(name, data)
+
+
+def test_canonical_url_keeps_ipv6_literals_parseable() -> None:
+    # found by the SSRF tests: the brackets were dropped, so "http://[::1]:8080/a" became unparseable
+    assert run_canonical("http://[::1]:8080/a?utm_source=x") == "http://[::1]:8080/a"

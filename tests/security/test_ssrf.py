@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from crawlers.middlewares.guard import forbidden_address
+
 REPO = Path(__file__).resolve().parents[2]
 SITE = "news.example.org"
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
@@ -95,7 +97,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port = internal.port
     inside = f"127.0.0.1:{port}"
     site = Recorder({
-        f"/{SITE}/ip.xml": rss([f"http://{inside}/ip"]),
+        f"/{SITE}/ip.xml": rss([f"http://{inside}/ip", f"http://0.0.0.0:{port}/ip", f"http://[::1]:{port}/ip",
+                                f"http://[::ffff:127.0.0.1]:{port}/ip"]),
         f"/{SITE}/dns.xml": rss([f"http://2130706433:{port}/decimal", f"http://127.1:{port}/short",
                                  f"http://localhost:{port}/localhost"]),
         f"/{SITE}/redirects.xml": rss([f"https://{SITE}/to-internal", f"https://{SITE}/to-metadata",
@@ -110,7 +113,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         f"/{SITE}/to-internal-offsite": redirect(f"http://{inside}/offsite"),
         f"/{SITE}/allowed.xml": rss([f"http://{inside}/allowed"]),
     })
-    sources = [source("ip", ["127.0.0.1"]), source("dns", ["2130706433", "127.1", "localhost"]),
+    sources = [source("ip", ["127.0.0.1", "0.0.0.0", "::1", "::ffff:127.0.0.1", "::ffff:7f00:1"]),
+               source("dns", ["2130706433", "127.1", "localhost"]),
                source("redirects", ["127.0.0.1", "169.254.169.254", "localhost"]), source("offsite", []),
                source("allowed", ["127.0.0.1"], allow_private=True)]
     root = tmp_path_factory.mktemp("ssrf")
@@ -136,8 +140,20 @@ def test_internal_service_is_reached_only_by_the_source_that_allows_private_addr
     assert crawl["report"]["allowed"]["archived"] == 1
 
 
-def test_literal_private_address_in_a_feed_is_blocked(crawl: dict[str, Any]) -> None:
-    assert crawl["report"]["ip"]["errors"] == {"ssrf_blocked": 1}
+def test_literal_private_addresses_in_a_feed_are_blocked(crawl: dict[str, Any]) -> None:
+    # 127.0.0.1, 0.0.0.0 (reaches local services on Linux), [::1] and IPv4-mapped [::ffff:127.0.0.1]
+    assert crawl["report"]["ip"]["errors"] == {"ssrf_blocked": 4}
+
+
+@pytest.mark.parametrize("ip", ["100.64.0.1", "100.100.100.200", "::ffff:169.254.169.254", "fd00:ec2::254",
+                                "198.18.0.1", "224.0.0.1", "255.255.255.255", "192.0.0.1"])
+def test_internal_ranges_beyond_rfc1918_are_forbidden(ip: str) -> None:
+    assert forbidden_address(ip)
+
+
+@pytest.mark.parametrize("ip", ["95.173.136.70", "2a00:1450:4010::1", "8.8.8.8"])
+def test_public_addresses_are_allowed(ip: str) -> None:
+    assert not forbidden_address(ip)
 
 
 def test_names_resolving_to_loopback_are_blocked_after_resolution(crawl: dict[str, Any]) -> None:
