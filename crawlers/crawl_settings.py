@@ -40,8 +40,8 @@ DEFAULTS: dict[str, Any] = {
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "Accept-Language": "ru,en;q=0.8,be;q=0.6",
     },
-    "DOWNLOAD_HANDLERS": {"http": "crawlers.rewrite.RewritingDownloadHandler",
-                          "https": "crawlers.rewrite.RewritingDownloadHandler"},
+    "DOWNLOAD_HANDLERS": {"http": "crawlers.politeness.PoliteDownloadHandler",
+                          "https": "crawlers.politeness.PoliteDownloadHandler"},
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         f"{MW}.domains.AllowedDomainsMiddleware": 50,

@@ -34,6 +34,7 @@ class LoggedRequest:
     if_none_match: str | None
     if_modified_since: str | None
     at: float  # time.monotonic() when answered
+    received: float = 0.0  # time.monotonic() when the request line arrived (politeness gaps)
 
     @property
     def real_url(self) -> str:
@@ -115,10 +116,11 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
             _, _, rest = self.path.partition("/")
             host, _, path = rest.partition("/")
             path = "/" + path
+            received = time.monotonic()
             status = self._serve(host, path)
             mirror.log(LoggedRequest(host, path, status, self.headers.get("User-Agent", ""),
                                      self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"),
-                                     time.monotonic()))
+                                     time.monotonic(), received))
 
         def _serve(self, host: str, path: str) -> int:
             resource = mirror.catalog.resources.get((host, path))
