@@ -102,26 +102,29 @@ def _evaluate_rule(es: Elasticsearch, settings: Settings, config: AlertsConfig, 
         candidates = flatline.evaluate(es, settings.docs_alias, rule, window, sources)
     else:
         candidates = EVALUATORS[rule.type](es, settings.docs_alias, rule, window)
+    # one request each for what is already known about all candidates of the rule
+    known = state.alerts_by_id([c.alert_id for c in candidates])
+    last_fired = state.last_fired_many(rule.id, sorted({c.key for c in candidates}))
     for candidate in candidates:
         report.candidates += 1
-        outcome = _decide(state, config, rule, candidate, now, silences)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+        outcome = _decide(state, config, rule, candidate, now, silences, known.get(candidate.alert_id),
+                          last_fired.get(candidate.key))
         if outcome == "fired":
+            last_fired[candidate.key] = now  # two candidates of one key in one run: realert applies
             report.fired_ids.append(candidate.alert_id)
+        setattr(report, outcome, getattr(report, outcome) + 1)
     if checkpoint is None or now > checkpoint:
         state.set_checkpoint(rule.id, now)
 
 
 def _decide(state: StateStore, config: AlertsConfig, rule: Any, candidate: Candidate, now: datetime,
-            silences: list[dict[str, Any]]) -> str:
+            silences: list[dict[str, Any]], existing: tuple[dict[str, Any], int, int] | None,
+            last: datetime | None) -> str:
     """fired | updated | duplicates | suppressed | silenced — and the state written accordingly."""
-    realert = config.realert(rule)
-    existing = state.alert(candidate.alert_id)
     if existing:
         return _merge(state, config, rule, candidate, existing, now, silences) if candidate.mergeable \
             else "duplicates"
-    last = state.last_fired(rule.id, candidate.key)
-    if last and now - last < realert:
+    if last and now - last < config.realert(rule):
         return "suppressed"
     silenced = is_silenced(silences, rule.id, candidate.key)
     body = {

@@ -64,13 +64,12 @@ class StateStore:
 
     # --- fired alerts ---------------------------------------------------------------
 
-    def alert(self, alert_id: str) -> tuple[dict[str, Any], int, int] | None:
-        """The stored alert with its seq_no and primary_term (for optimistic concurrency)."""
-        try:
-            resp = self.es.get(index=self.index, id=alert_id)
-        except NotFoundError:
-            return None
-        return resp["_source"], resp["_seq_no"], resp["_primary_term"]
+    def alerts_by_id(self, alert_ids: list[str]) -> dict[str, tuple[dict[str, Any], int, int]]:
+        """``alert`` for many ids in one request (the candidates of one rule)."""
+        if not alert_ids:
+            return {}
+        docs = self.es.mget(index=self.index, ids=alert_ids)["docs"]
+        return {d["_id"]: (d["_source"], d["_seq_no"], d["_primary_term"]) for d in docs if d.get("found")}
 
     def create_alert(self, body: dict[str, Any]) -> bool:
         """False when the id already exists: someone fired it first."""
@@ -126,9 +125,11 @@ class StateStore:
 
     # --- realert ---------------------------------------------------------------------
 
-    def last_fired(self, rule_id: str, key: str) -> datetime | None:
-        doc = self._get(_keystate_id(rule_id, key))
-        return datetime.fromisoformat(doc["fired_at"]) if doc else None
+    def last_fired_many(self, rule_id: str, keys: list[str]) -> dict[str, datetime]:
+        if not keys:
+            return {}
+        docs = self.es.mget(index=self.index, ids=[_keystate_id(rule_id, k) for k in keys])["docs"]
+        return {d["_source"]["key"]: datetime.fromisoformat(d["_source"]["fired_at"]) for d in docs if d.get("found")}
 
     def set_last_fired(self, rule_id: str, key: str, when: datetime) -> None:
         self.es.index(index=self.index, id=_keystate_id(rule_id, key),
