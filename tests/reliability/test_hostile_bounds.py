@@ -136,3 +136,18 @@ def test_feed_with_invalid_utf8_is_read_or_counted() -> None:
     requests = run_feed(body)
     counted = sum(spider.run.stats.page_errors.values()) - errors_before
     assert "https://news.example.org/a/1" in [r.url for r in requests] or counted == 1
+
+
+@pytest.mark.timeout(120)
+def test_a_page_with_a_garbled_date_does_not_load_dateparser() -> None:
+    # found by the fuzzer: trafilatura's extensive date search fell through to dateparser, which compiles the
+    # regexes of all its locales first: 8-15 s for the first such page in every worker process
+    page = ('<html lang="en"><head><title>Talks</title></head><body><h1>Talks</h1><div class="read__meta"><time '
+            'datetime="2021-11-09">9 \n 2021 \n</time><div class="read__time">20:30</div></div><p>'
+            + "Vladimir Putin had a telephone conversation with the President of Belarus. " * 3 + "</p></body></html>")
+    child = ("import sys; from scripts.fuzz_parsers import run_extract; "
+             f"result = run_extract({page.encode()!r}, 'text/html', url='http://en.kremlin.ru/events/news/67082'); "
+             "print(type(result).__name__, 'dateparser' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", child], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=100)
+    assert done.stdout.split() == ["Extracted", "False"], done.stderr[-2000:]
