@@ -69,9 +69,8 @@ def rule_query(rule: Any) -> dict[str, Any]:
     return {"query_string": {"query": text, "default_operator": "AND", "analyze_wildcard": True}}
 
 
-def time_range(field_name: str, since: datetime, until: datetime, include_lower: bool = True) -> dict[str, Any]:
-    lower = "gte" if include_lower else "gt"
-    return {"range": {field_name: {lower: since.isoformat(), "lte": until.isoformat()}}}
+def time_range(field_name: str, since: datetime, until: datetime) -> dict[str, Any]:
+    return {"range": {field_name: {"gte": since.isoformat(), "lte": until.isoformat()}}}
 
 
 def counted(rule: Any, filters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -76,5 +76,3 @@ def _candidate(es: Elasticsearch, alias: str, rule: SpikeRule, key: str, current
                 "min_current": rule.min_current},
         discover_query=and_query(rule, *key_clause(rule, key)),
     )
-
-
