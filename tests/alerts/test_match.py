@@ -86,3 +86,13 @@ def test_documents_beyond_the_shown_few_are_not_taken_for_updates(run, es_settin
     assert (again.updated, again.duplicates) == (0, 1)
     [alert] = fired(es_admin, es_settings)
     assert len(alert["documents"]) == 2 and len(alert["doc_ids"]) == 3 and len(alert["outlets"]) == 3
+
+
+def test_a_lemma_query_matches_every_inflected_form(run, es_settings, es_admin):
+    from processing.lemmas import lemma_text
+
+    text = "Тысячи мигрантов замерзают в лесу у польской границы."
+    index(es_admin, es_settings, [doc("forest", text=text, lemmas=lemma_text(text))])
+    run(config({"id": "migrants", "type": "match", "query": "lemmas:мигрант"}), T0 + timedelta(minutes=10))
+    [alert] = fired(es_admin, es_settings)
+    assert alert["documents"][0]["title"] == "Forest"
