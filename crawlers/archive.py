@@ -20,6 +20,7 @@ This module knows files and WARC, nothing about Scrapy or documents.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -138,7 +139,8 @@ class BatchWriter:
     def abort(self) -> None:
         for fh in (self._warc_fh, self._manifest_fh):
             if not fh.closed:
-                fh.close()
+                with contextlib.suppress(OSError):  # a full disk fails the flush; the batch is discarded anyway
+                    fh.close()
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
 

@@ -1,0 +1,129 @@
+"""Crawl faults against the mirror: a full disk under the archive, a source that never answers or resets.
+
+The crawler killed mid-crawl (SIGKILL, then resumed exactly) is covered by
+tests/crawlers/test_resume.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawlers.archive import iter_batches, iter_records, read_manifest
+from mediamon.mirror.server import MirrorServer
+from tests.crawlers.conftest import archived_entries, mirror, run_crawl  # noqa: F401 - mirror is a fixture
+
+HEALTHY = ["tass-ru", "ria-ru", "kremlin-en", "rt-ru"]
+BAD = ("belta-ru", "https://www.belta.by")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 40 kB tmpfs as the archive directory: room for a batch or two, then ENOSPC."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(archive)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
+    try:
+        yield archive
+    finally:
+        subprocess.run(["umount", str(archive)], check=True)
+
+
+def test_full_disk_stops_the_crawl_with_a_clear_error_and_keeps_committed_batches(
+        mirror: MirrorServer, tmp_path: Path, tiny_disk: Path) -> None:  # noqa: F811
+    rc, report, stderr = run_crawl(mirror, tmp_path, "--source", "tass-ru", "--source", "tass-en",
+                                   settings={"MEDIAMON_BATCH_SIZE": 2})
+    assert rc == 1, stderr[-2000:]
+    fatal = {s: v["fatal"] for s, v in report["sources"].items() if v["fatal"]}
+    assert fatal and all(str(tiny_disk) in message for message in fatal.values()), fatal
+    assert all("No space left on device" in message for message in fatal.values()), fatal
+    assert str(tiny_disk) in stderr
+    assert report["adds_up"]
+    committed = list(iter_batches(tiny_disk))
+    assert committed, "nothing was committed before the disk filled up"
+    for batch in committed:  # what was committed is whole and intact
+        records = list(iter_records(batch))
+        assert len(records) == len(read_manifest(batch))
+        assert all(hashlib.sha256(r.body).hexdigest() == r.manifest["sha256"] for r in records)
+    assert len(archived_entries(tmp_path)) == sum(v["archived"] for v in report["sources"].values())
+
+
+class BlackHole:
+    """A TCP server that accepts every connection and then never answers (``reset=True``: resets it)."""
+
+    def __init__(self, reset: bool) -> None:
+        self.reset = reset
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.accepted: list[float] = []
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(time.monotonic())
+            if self.reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.recv(65536)
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def healthy_span(server: MirrorServer, since: int) -> tuple[float, float]:
+    hosts = {"tass.ru", "ria.ru", "en.kremlin.ru", "russian.rt.com"}
+    times = [r.received for r in server.requests[since:] if r.host in hosts]
+    return min(times), max(times)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["timeout", "reset"])
+def test_a_dead_source_does_not_slow_the_others(mirror: MirrorServer, tmp_path: Path, reset: bool) -> None:  # noqa: F811
+    fast = {"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 2, "MEDIAMON_RETRY_BACKOFF": 0.5}
+    args = [a for s in HEALTHY for a in ("--source", s)]
+    mark = len(mirror.requests)
+    rc, alone, stderr = run_crawl(mirror, tmp_path / "alone", *args, settings=fast)
+    assert rc == 0, stderr[-2000:]
+    start, end = healthy_span(mirror, mark)
+    baseline = end - start
+
+    hole = BlackHole(reset)
+    try:
+        mark = len(mirror.requests)
+        rewrite = f"{BAD[1]}={hole.url}/www.belta.by {mirror.url_rewrite()}"
+        rc, both, stderr = run_crawl(mirror, tmp_path / "both", *args, "--source", BAD[0], settings=fast,
+                                     MEDIAMON_URL_REWRITE=rewrite)
+        start, end = healthy_span(mirror, mark)
+    finally:
+        hole.close()
+    assert rc == 1 and both["failed_sources"] == [BAD[0]], stderr[-2000:]
+    bad = both["sources"][BAD[0]]
+    assert bad["page_errors"] and set(bad["page_errors"]) <= {"timeout", "connection"}, bad
+    for source in HEALTHY:  # the healthy sources archived exactly what they archive alone
+        assert both["sources"][source]["archived"] == alone["sources"][source]["archived"] > 0
+    assert hole.accepted and max(hole.accepted) > end, "the dead source gave up before the healthy ones finished"
+    ratio = (end - start) / baseline
+    assert ratio < 2.0, f"healthy sources took {ratio:.2f}x as long next to a dead one"
