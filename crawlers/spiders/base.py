@@ -42,6 +42,8 @@ def failure_reason(failure: Failure) -> str:
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
+        if "DOWNLOAD_MAXSIZE" in str(exc):  # HttpCompressionMiddleware: a Content-Encoding bomb, capped
+            return "oversize"
         return "robots_disallowed" if "robots.txt" in str(exc) else "ignored"
     if isinstance(exc, DownloadCancelledError):
         return "oversize"
