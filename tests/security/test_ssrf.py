@@ -17,9 +17,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import pytest
 import yaml
 
 from crawlers.middlewares.guard import forbidden_address
+from tests.security.recording_server import Recorder, article, redirect, rss
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "news.example.org"
@@ -34,52 +33,6 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "D
         "LOG_LEVEL": "ERROR"}
 
 pytestmark = pytest.mark.timeout(180)
-
-
-class Recorder:
-    """A real HTTP server on 127.0.0.1 answering from a route table and logging every request path."""
-
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
-        self.routes = routes
-        self.paths: list[str] = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                recorder.paths.append(self.path)
-                status, headers, body = recorder.routes.get(self.path, (404, {}, b"not found"))
-                self.send_response(status)
-                for key, value in {"Content-Length": str(len(body)), **headers}.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return self.httpd.server_address[1]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def rss(links: list[str]) -> tuple[int, dict[str, str], bytes]:
-    items = "".join(f"<item><title>t</title><link>{link}</link></item>" for link in links)
-    return 200, {"Content-Type": "application/rss+xml"}, f"<rss><channel>{items}</channel></rss>".encode()
-
-
-def article(text: str) -> tuple[int, dict[str, str], bytes]:
-    return 200, {"Content-Type": "text/html; charset=utf-8"}, f"<html><body><p>{text}</p></body></html>".encode()
-
-
-def redirect(location: str) -> tuple[int, dict[str, str], bytes]:
-    return 302, {"Location": location}, b""
 
 
 def source(source_id: str, domains: list[str], allow_private: bool = False) -> dict[str, Any]:
