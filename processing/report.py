@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.figure import Figure
 
 from mediamon.settings import Settings
+from processing.alerts.evidence import fmt_time
 from processing.alerts.state import StateStore
 from processing.enrich import ALARMIST_THRESHOLD
 
@@ -70,6 +71,7 @@ def write_report(settings: Settings, es: Elasticsearch, since: datetime, out_dir
     for chart in charts:
         (out_dir / f"{chart.name}.png").write_bytes(chart.png)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["utc"] = fmt_time
     html = env.get_template("report.html.j2").render(data=data, charts=charts, generated=datetime.now(UTC),
                                                       threshold=ALARMIST_THRESHOLD)
     path = out_dir / "report.html"

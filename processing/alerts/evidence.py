@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -124,3 +124,14 @@ def fmt_duration(delta: timedelta) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds}s"
+
+
+def fmt_time(value: str | None) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM`` UTC: sources publish in +03:00, analysts compare across them."""
+    if not value:
+        return "?"
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return (parsed.astimezone(UTC) if parsed.tzinfo else parsed).strftime("%Y-%m-%d %H:%M")

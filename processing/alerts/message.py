@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from processing.alerts.evidence import fmt_time
 from processing.kibana import DATA_VIEW_ID, discover_url
 
 DOCS_PER_ALERT_IN_DIGEST = 3
@@ -36,7 +37,7 @@ def compose(alerts: list[dict[str, Any]], kibana_url: str | None, data_view: str
         body = _section(first, kibana_url, data_view, max_docs=None, headline=False)  # the subject says it
     else:
         period_end = first.get("digest_until") or first["fired_at"]
-        subject = f"[mediamon] {rule} digest: {len(alerts)} alerts up to {period_end[:16]}"
+        subject = f"[mediamon] {rule} digest: {len(alerts)} alerts up to {fmt_time(period_end)} UTC"
         body = "\n\n".join(_section(a, kibana_url, data_view, max_docs=DOCS_PER_ALERT_IN_DIGEST) for a in alerts)
     return Message(rule=rule, subject=subject, text=f"*{subject}*\n{body}",
                    alert_ids=[a["alert_id"] for a in alerts], alerts=alerts)
@@ -53,7 +54,7 @@ def _section(alert: dict[str, Any], kibana_url: str | None, data_view: str, max_
         lines.append(f"Why: {why}")
     docs = alert.get("documents", [])
     for doc in docs[:max_docs] if max_docs else docs:
-        when = (doc.get("published_at") or "")[:16].replace("T", " ")
+        when = fmt_time(doc.get("published_at"))
         lines.append(f"• {when} {doc.get('source', '?')} [{doc.get('lang', '?')}] "
                      f"{doc.get('title') or '(no title)'} — {doc.get('url', '')}")
         if doc.get("alarmism_terms"):
