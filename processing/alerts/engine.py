@@ -84,6 +84,7 @@ def run_alerts(settings: Settings, es: Elasticsearch | None = None, now: datetim
                 report.errors[rule.id] = f"Elasticsearch {exc.status_code}: {_reason(exc)}"
                 log.error("rule %s failed: %s", rule.id, report.errors[rule.id])
     deliver_pending(state, config, settings, now, report)
+    state.refresh()  # what this run recorded is listed at once (`alerts list`, the report)
     return report
 
 

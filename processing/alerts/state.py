@@ -112,7 +112,7 @@ class StateStore:
                rule: str | None = None) -> list[dict[str, Any]]:
         if not self.es.indices.exists(index=self.index):
             return []
-        self.refresh()
+        # no explicit refresh: analysts (read-only role) list alerts and build reports
         filters: list[dict[str, Any]] = [{"term": {"kind": "alert"}}]
         if since or until:
             bounds = {k: v.isoformat() for k, v in (("gte", since), ("lte", until)) if v}
