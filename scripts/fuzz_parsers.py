@@ -37,29 +37,33 @@ PAGE_URLS = (URL, "https://www.belta.by/politics/view/1.html", "http://news.exam
 
 
 def fuzz_source() -> Any:
-    """A source on news.example.org discovered by one feed and one sitemap."""
+    """A source on news.example.org discovered by every method: feed, sitemap, listing page, Telegram channel."""
     from crawlers.sources import Source
 
     return Source.model_validate({
         "id": "fuzz", "name": "Fuzz", "owner": "nobody", "kind": "state_media", "languages": ["ru"],
-        "domains": ["news.example.org"], "schedule": "1h",
+        "domains": ["news.example.org", "t.me"], "schedule": "1h",
         "discovery": {"feeds": [{"url": "https://news.example.org/rss", "page_url": "https://news.example.org/rss/{n}",
                                  "max_pages": 3}],
-                      "sitemaps": ["https://news.example.org/sitemap.xml"]},
+                      "sitemaps": ["https://news.example.org/sitemap.xml"],
+                      "lists": [{"url": "https://news.example.org/news/", "item_selector": "div.item",
+                                 "title_selector": "a::text", "date_selector": "time::attr(datetime)",
+                                 "next_selector": "a.next::attr(href)", "max_pages": 3}],
+                      "telegram": {"channel": "MFARussia", "max_pages": 3}},
         "politeness": {"download_delay": 0}})
 
 
 @cache
 def discovery_spider(kind: str) -> Any:
-    """A real feed or sitemap spider of ``fuzz_source()`` (Scrapy crawler and settings, fresh crawl state)."""
+    """A real discovery spider of ``fuzz_source()`` (Scrapy crawler and settings, fresh crawl state)."""
     from scrapy.utils.test import get_crawler
 
     from crawlers.crawl_settings import crawl_settings
-    from crawlers.spiders import FeedSpider, SitemapSpider
+    from crawlers.spiders import FeedSpider, ListingSpider, SitemapSpider, TelegramSpider
     from crawlers.state import SourceRun
 
     source = fuzz_source()
-    spider_cls = {"feed": FeedSpider, "sitemap": SitemapSpider}[kind]
+    spider_cls = {"feed": FeedSpider, "sitemap": SitemapSpider, "list": ListingSpider, "telegram": TelegramSpider}[kind]
     root = Path(tempfile.mkdtemp(prefix="mediamon-fuzz-"))
     run = SourceRun(source, root / "crawl-state", root / "archive", batch_size=500)
     crawler = get_crawler(spider_cls, crawl_settings(source))
@@ -67,10 +71,14 @@ def discovery_spider(kind: str) -> Any:
 
 
 def discovery_response(url: str, body: bytes, content_type: str, **meta: Any) -> Any:
-    from scrapy.http import Request, Response
+    """The response Scrapy would build for ``body`` (HtmlResponse for HTML: what spiders' CSS needs)."""
+    from scrapy.http import Headers, Request
+    from scrapy.responsetypes import responsetypes
 
     request = Request(url, meta={"page_url": url, **meta})
-    return Response(url, status=200, body=body, headers={"Content-Type": content_type}, request=request)
+    headers = Headers({"Content-Type": content_type})
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url, status=200, body=body, headers=headers, request=request)
 
 
 def run_feed(body: bytes, content_type: str = "application/rss+xml") -> list[Any]:
@@ -86,6 +94,23 @@ def run_sitemap(body: bytes) -> list[Any]:
     spider = discovery_spider("sitemap")
     spider.run.claimed.clear()
     return list(spider.parse_sitemap(discovery_response(spider.source.discovery.sitemaps[0], body, "application/xml")))
+
+
+def run_listing(body: bytes, content_type: str = "text/html; charset=utf-8") -> list[Any]:
+    """ListingSpider.parse_list on ``body``: never raises; an empty list page is counted."""
+    spider = discovery_spider("list")
+    spider.run.claimed.clear()
+    listing = spider.source.discovery.lists[0]
+    return list(spider.parse_list(discovery_response(listing.url, body, content_type, listing=listing.model_dump(),
+                                                     page=1)))
+
+
+def run_telegram(body: bytes, content_type: str = "text/html; charset=utf-8") -> list[Any]:
+    """TelegramSpider.parse_channel on ``body``: never raises; a post it cannot read is skipped and counted."""
+    spider = discovery_spider("telegram")
+    spider.run.claimed.clear()
+    spider.run.state.seen.clear()
+    return list(spider.parse_channel(discovery_response(spider.channel_url, body, content_type, page=1)))
 
 
 def run_extract(body: bytes, content_type: str | None, url: str = URL, kind: str = "article",
@@ -207,7 +232,7 @@ def one_input(data: bytes) -> None:
 
 
 def _dispatch(data: bytes) -> None:
-    target, variant, payload = data[0] % 6, data[1], data[2:]
+    target, variant, payload = data[0] % 8, data[1], data[2:]
     text = payload.decode("utf-8", "replace")
     if target == 0:
         run_feed(payload, ("application/rss+xml", "application/atom+xml", "text/html")[variant % 3])
@@ -220,8 +245,12 @@ def _dispatch(data: bytes) -> None:
         run_date(text, ("tass.ru", "belta.by")[variant % 2])
     elif target == 4:
         run_canonical(text)
-    else:
+    elif target == 5:
         run_config(CONFIG_NAMES[variant % len(CONFIG_NAMES)], payload)
+    elif target == 6:
+        run_listing(payload, CONTENT_TYPES[variant % len(CONTENT_TYPES)] or "application/octet-stream")
+    else:
+        run_telegram(payload)
 
 
 def write_seeds(directory: Path, limit_bytes: int = 60_000) -> int:
@@ -233,15 +262,17 @@ def write_seeds(directory: Path, limit_bytes: int = 60_000) -> int:
     catalog = catalog_mod.build(load_corpus(None), faults=True)
     seeds: list[bytes] = []
     kinds: dict[str, int] = {}
-    for (_host, path), resource in catalog.resources.items():
+    for (host, path), resource in catalog.resources.items():
         ctype = resource.content_type.split(";")[0]
         target = 2 if "html" in ctype else (1 if "sitemap" in path else 0) if "xml" in ctype else None
+        if host == "t.me" and "html" in ctype:
+            target = 7  # channel pages feed the Telegram spider; other HTML pages both extraction and listing
         if target is None or len(resource.body) > limit_bytes or kinds.get(f"{target}{ctype}", 0) >= 8:
             continue
         kinds[f"{target}{ctype}"] = kinds.get(f"{target}{ctype}", 0) + 1
         seeds.append(bytes([target, 1]) + resource.body)
         if target == 2:
-            seeds.append(bytes([2, 0x83]) + resource.body)
+            seeds.append(bytes([6, 1]) + resource.body)
     seeds += [bytes([3, 0]) + s.encode() for s in ("8 ноября 2021, 19:51", "2021-11-08T19:51:00+03:00",
                                                    "Mon, 08 Nov 2021 16:51:00 GMT", "8 лістапада 2021 г.")]
     seeds += [bytes([4, 0]) + u.encode() for u in (URL + "?utm_source=x#frag", "https://tass.ru/amp/politika/1",

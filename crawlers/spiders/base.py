@@ -21,7 +21,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError, TCPTimedOutError
 from twisted.python.failure import Failure
@@ -93,6 +93,15 @@ class SourceSpider(scrapy.Spider):
             return False
         self.run.stats.pages_fetched += 1
         self.run.remember_validators(url, _header(response, "ETag"), _header(response, "Last-Modified"))
+        return True
+
+    def html_page_ok(self, response: Response) -> bool:
+        """page_ok for pages read with CSS (lists, Telegram): a binary answer is counted, never parsed."""
+        if not self.page_ok(response):
+            return False
+        if not isinstance(response, TextResponse):
+            self.run.stats.page_errors["not_html"] += 1
+            return False
         return True
 
     def page_failed(self, failure: Failure) -> None:

@@ -18,7 +18,7 @@ class ListingSpider(SourceSpider):
             yield self.page_request(listing.url, self.parse_list, listing=listing.model_dump(), page=1)
 
     def parse_list(self, response: Response) -> Iterator[Request]:
-        if not self.page_ok(response):
+        if not self.html_page_ok(response):
             return
         listing, page = response.meta["listing"], response.meta["page"]
         items = response.css(listing["item_selector"])

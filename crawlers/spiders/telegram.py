@@ -28,7 +28,7 @@ class TelegramSpider(SourceSpider):
         yield self.page_request(self.channel_url, self.parse_channel, page=1)
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
-        if not self.page_ok(response):
+        if not self.html_page_ok(response):
             return
         tg = self.source.discovery.telegram
         assert tg is not None

@@ -1,7 +1,7 @@
 """Arbitrary input never crashes a parser: it yields a result, a count, or the parser's documented error.
 
-Each property drives the real entry point a crawl or a batch calls (the feed and
-sitemap spiders' callbacks, ``processing.extract.extract``, the date parser,
+Each property drives the real entry point a crawl or a batch calls (the feed,
+sitemap, listing and Telegram spiders' callbacks, ``processing.extract.extract``, the date parser,
 ``canonical_url``, every config loader) through the harness in
 scripts/fuzz_parsers.py, which swallows only the documented error type: any
 other exception fails the test with the input that caused it.
@@ -26,8 +26,10 @@ from scripts.fuzz_parsers import (
     run_date,
     run_extract,
     run_feed,
+    run_listing,
     run_processing_rules,
     run_sitemap,
+    run_telegram,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -195,3 +197,32 @@ def test_processing_rules_raise_only_config_file_error(name: str, data: bytes) -
 def test_canonical_url_keeps_ipv6_literals_parseable() -> None:
     # found by the SSRF tests: the brackets were dropped, so "http://[::1]:8080/a" became unparseable
     assert run_canonical("http://[::1]:8080/a?utm_source=x") == "http://[::1]:8080/a"
+
+
+listing_html = st.lists(st.one_of(st.sampled_from([
+    "<div class='item'>", "</div>", "<a href='/a/1'>", "<a href='//news.example.org/a/2'>", "<a href='http://[::1'>",
+    "<a href='javascript:x'>", "<a href=''>", "</a>", "<time datetime='x'>", "<a class='next' href='?page=2'>",
+    "<a class='next' href='https://elsewhere.example/'>", "<a href='https://news.example.org:99999/'>"]),
+    st.text(max_size=30)), max_size=40).map("".join)
+telegram_html = st.lists(st.one_of(st.sampled_from([
+    "<div class='tgme_widget_message' data-post='MFARussia/12'>", "<div class='tgme_widget_message' data-post='x/y'>",
+    "<div class='tgme_widget_message' data-post='MFARussia/'>", "<div class='tgme_widget_message_text'>", "</div>",
+    "<a class='tgme_widget_message_date'><time datetime='2021-11-08T19:51:00+00:00'>", "</time></a>",
+    "<a class='tme_messages_more' data-before='11'>", "<a class='tme_messages_more' data-before='-1'>"]),
+    st.text(max_size=30)), max_size=40).map("".join)
+
+
+@BOUNDED
+@given(st.one_of(st.binary(max_size=3000), listing_html.map(str.encode)),
+       st.sampled_from([*CONTENT_TYPES[1:], "application/octet-stream", "image/png"]))
+def test_listing_callback_survives_hostile_pages(body: bytes, content_type: str) -> None:
+    requests = run_listing(body, content_type)
+    assert all(on_source_domain(r.url) for r in requests)
+
+
+@BOUNDED
+@given(st.one_of(st.binary(max_size=3000), telegram_html.map(str.encode)),
+       st.sampled_from(["text/html; charset=utf-8", "application/octet-stream"]))
+def test_telegram_callback_survives_hostile_pages(body: bytes, content_type: str) -> None:
+    for output in run_telegram(body, content_type):
+        assert isinstance(output, dict) or urlsplit(output.url).hostname == "t.me"
