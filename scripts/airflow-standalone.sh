@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 PY="${VENV:-$REPO/.venv}/bin"
+export PATH="$PY:$PATH"  # airflow standalone starts its components as `airflow ...`
 
 export MEDIAMON_DATA_DIR="$(realpath -m "${MEDIAMON_DATA_DIR:-$REPO/.mediamon}")"
 export MEDIAMON_CONFIG_DIR="${MEDIAMON_CONFIG_DIR:-$REPO/config}"
@@ -21,6 +22,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}"
 export AIRFLOW__API__HOST=127.0.0.1
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$AIRFLOW__API__PORT/execution/"
 # Crawl retries in minutes, not the production defaults, so a failure is visible while you watch.
 export MEDIAMON_CRAWL_RETRY_DELAY_S="${MEDIAMON_CRAWL_RETRY_DELAY_S:-30}"
 mkdir -p "$AIRFLOW_HOME"
