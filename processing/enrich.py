@@ -92,13 +92,37 @@ def _token_matches(token: str, part: str) -> bool:
     return token.startswith(part[:-1]) if part.endswith("*") else token == part
 
 
-def positions(lemmas: list[str], pattern: Pattern) -> list[int]:
-    """Start positions of ``pattern`` in the lemma sequence."""
+class LemmaIndex:
+    """A document's lemmas with their positions, built once so that each of the
+    hundreds of patterns costs a dictionary lookup, not a scan of the text."""
+
+    def __init__(self, lemmas: list[str]) -> None:
+        self.lemmas = lemmas
+        self.at: dict[str, list[int]] = defaultdict(list)
+        self._prefixed: dict[str, list[int]] = {}
+        for i, lemma in enumerate(lemmas):
+            self.at[lemma].append(i)
+
+    def starts(self, part: str) -> list[int]:
+        if not part.endswith("*"):
+            return self.at.get(part, [])
+        if part not in self._prefixed:  # rules share prefixes (Беларус*, мігрант*): scan the vocabulary once
+            prefix = part[:-1]
+            self._prefixed[part] = sorted(i for lemma, found in self.at.items() if lemma.startswith(prefix)
+                                          for i in found)
+        return self._prefixed[part]
+
+
+def as_index(lemmas: list[str] | LemmaIndex) -> LemmaIndex:
+    return lemmas if isinstance(lemmas, LemmaIndex) else LemmaIndex(lemmas)
+
+
+def positions(index: LemmaIndex, pattern: Pattern) -> list[int]:
+    """Start positions of ``pattern`` in the document's lemma sequence."""
     if not pattern:
         return []
-    first = pattern[0]
-    n = len(pattern)
-    return [i for i, tok in enumerate(lemmas[: len(lemmas) - n + 1]) if _token_matches(tok, first)
+    lemmas, n = index.lemmas, len(pattern)
+    return [i for i in index.starts(pattern[0]) if i + n <= len(lemmas)
             and all(_token_matches(lemmas[i + k], pattern[k]) for k in range(1, n))]
 
 
@@ -108,9 +132,12 @@ class CompiledRule:
     window: int
 
 
-def within_window(lemmas: list[str], rule: CompiledRule) -> bool:
+def within_window(index: LemmaIndex, rule: CompiledRule) -> bool:
     """Whether every group occurs inside some span of ``rule.window`` words (minimum covering window)."""
-    events = sorted((pos, g) for g, group in enumerate(rule.groups) for pat in group for pos in positions(lemmas, pat))
+    found = [[pos for pat in group for pos in positions(index, pat)] for group in rule.groups]
+    if not all(found):
+        return False
+    events = sorted((pos, g) for g, group_positions in enumerate(found) for pos in group_positions)
     need = len(rule.groups)
     counts: dict[int, int] = defaultdict(int)
     covered = left = 0
@@ -149,25 +176,28 @@ def compile_rules(speakers: SpeakersFile, narratives: NarrativesFile, alarm: Ala
     )
 
 
-def find_speakers(lemmas: list[str], rules: EnrichRules) -> list[str]:
-    return [name for name, forms in rules.speakers if any(positions(lemmas, f) for f in forms)]
+def find_speakers(lemmas: list[str] | LemmaIndex, rules: EnrichRules) -> list[str]:
+    index = as_index(lemmas)
+    return [name for name, forms in rules.speakers if any(positions(index, f) for f in forms)]
 
 
-def find_narratives(lemmas: list[str], rules: EnrichRules) -> list[str]:
-    return [nid for nid, compiled in rules.narratives if any(within_window(lemmas, r) for r in compiled)]
+def find_narratives(lemmas: list[str] | LemmaIndex, rules: EnrichRules) -> list[str]:
+    index = as_index(lemmas)
+    return [nid for nid, compiled in rules.narratives if any(within_window(index, r) for r in compiled)]
 
 
-def alarmism(title_lemmas: list[str], body_lemmas: list[str], headline: str, lang: str, rules: EnrichRules
-             ) -> tuple[float, list[str]]:
+def alarmism(title_lemmas: list[str] | LemmaIndex, body_lemmas: list[str] | LemmaIndex, headline: str, lang: str,
+             rules: EnrichRules) -> tuple[float, list[str]]:
     """Score in [0, 1) and the terms that fired, from the lexicon of ``lang`` (all lexicons when unknown)."""
     cfg = rules.alarm
     lexicons = [rules.alarm_terms[lang]] if lang in rules.alarm_terms else list(rules.alarm_terms.values())
+    title_index, body_index = as_index(title_lemmas), as_index(body_lemmas)
     raw = 0.0
     fired: list[str] = []
     for lexicon in lexicons:
         for term, pattern, weight in lexicon:
-            in_title = len(positions(title_lemmas, pattern))
-            in_body = len(positions(body_lemmas, pattern))
+            in_title = len(positions(title_index, pattern))
+            in_body = len(positions(body_index, pattern))
             if not in_title and not in_body:
                 continue
             fired.append(term)

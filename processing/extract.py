@@ -283,9 +283,11 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
     body_hint = _select_text(page, ctx.selectors.get("body"), paragraphs=True)
     # trafilatura's own date is unused (dates come from _page_dates/_htmldate); its extensive search would
     # load dateparser, which compiles every locale's regexes: 8-15 s on the first odd page of each worker
-    result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=True, include_comments=False,
-                                         include_tables=False, deduplicate=False,
-                                         date_extraction_params={"extensive_search": False, "original_date": True})
+    # Metadata comes from our own selector/JSON-LD/meta pass: trafilatura's (htmldate included) would double
+    # the cost. Without metadata it also never runs its extensive date search (dateparser compiling every
+    # locale took 8-15 s on a worker's first odd page).
+    result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=False, include_comments=False,
+                                         include_tables=False, deduplicate=False)
     text = body_hint or (result.text if result is not None and result.text else "")
     if is_js_challenge(html, text, challenge_markers):
         raise ExtractionFailed("js_challenge", "page is a bot-protection/JavaScript challenge, not an article")
@@ -293,14 +295,13 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
         raise ExtractionFailed("empty_extraction", f"extracted text has {len(text.strip())} characters "
                                                    f"(minimum {min_chars})")
     title = (_select_text(page, ctx.selectors.get("title")) or (ld.get("headline") if isinstance(
-        ld.get("headline"), str) else None) or (result.title if result is not None else None)
-             or meta.get("og:title"))
+        ld.get("headline"), str) else None) or meta.get("og:title") or _select_text(page, "h1")
+             or _select_text(page, "title"))
     page_lead = _select_text(page, ctx.selectors.get("lead"), paragraphs=True)
     if page_lead and not text.lstrip().startswith(page_lead[:80]):
         # a lead printed on the page (RT's summary) is the article's first paragraph for readers
         text = page_lead + "\n" + text
-    lead = (page_lead or meta.get("og:description") or meta.get("description")
-            or (result.description if result is not None else None))
+    lead = page_lead or meta.get("og:description") or meta.get("description")
     authors = ([a.strip() for a in (_select_text(page, ctx.selectors.get("authors")) or "").split(",")
                 if a.strip()] or _ld_authors(ld)
                or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])

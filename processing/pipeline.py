@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from mediamon.document import Document, RawRef
 from processing.clean import clean_authors, clean_text, fits_keyword, normalise_inline
 from processing.dedup import fingerprint_document
-from processing.enrich import alarmism, find_narratives, find_speakers
+from processing.enrich import LemmaIndex, alarmism, find_narratives, find_speakers
 from processing.extract import ExtractionFailed, PageContext, extract
 from processing.language import detect_language
 from processing.lemmas import lemmatize
@@ -121,14 +121,15 @@ def _build(record: RecordInput, sources: dict[str, SourceMeta], rules: Processin
     title_lemmas = lemmatize(title or "")
     body_lemmas = lemmatize("\n".join(filter(None, [lead, text])))
     all_lemmas = title_lemmas + body_lemmas
-    score, terms = alarmism(title_lemmas, body_lemmas, " ".join(filter(None, [title, lead])), guess.lang,
-                            rules.enrich)
+    everything = LemmaIndex(all_lemmas)
+    score, terms = alarmism(LemmaIndex(title_lemmas), LemmaIndex(body_lemmas),
+                            " ".join(filter(None, [title, lead])), guess.lang, rules.enrich)
     doc = Document(
         url=url, canonical_url=canonical, domain=domain, source=source.id, source_owner=source.owner,
         source_kind=source.kind, title=title, lead=lead, text=text, authors=clean_authors(page.authors),
         lang=guess.lang, lang_confidence=guess.confidence, published_at=page.published_at, fetched_at=fetched_at,
-        translation_group=translation_group(canonical), speakers=find_speakers(all_lemmas, rules.enrich),
-        narratives=find_narratives(all_lemmas, rules.enrich), alarmism=score, alarmism_terms=terms,
+        translation_group=translation_group(canonical), speakers=find_speakers(everything, rules.enrich),
+        narratives=find_narratives(everything, rules.enrich), alarmism=score, alarmism_terms=terms,
         raw_ref=_raw_ref(m), lemmas=" ".join(all_lemmas),
         tags=["text_truncated"] if report.truncated_chars else [],
     )
