@@ -14,7 +14,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
-from scrapy.utils.reactor import install_reactor, is_reactor_installed
+from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
 
 from crawlers.crawl_settings import DEFAULTS, crawl_settings
 from crawlers.rewrite import parse_rules
@@ -53,13 +53,15 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, sources_file:
     overrides = overrides or {}
     # The process settings are merged into every crawler's: only process-wide ones belong here. When the
     # caller (the mediamon CLI, Airflow) already configured logging, Scrapy must not add a second root handler.
+    if not is_reactor_installed():  # once per process; each source's crawlers then share it
+        install_reactor(ASYNCIO_REACTOR)
+    # A host that imported another reactor first keeps it: the middlewares only await Deferreds.
+    overrides = {"TWISTED_REACTOR": ASYNCIO_REACTOR if is_asyncio_reactor_installed() else None, **overrides}
     own_logging = not logging.root.handlers
     process = CrawlerProcess(ScrapySettings({"LOG_LEVEL": DEFAULTS["LOG_LEVEL"], "TELNETCONSOLE_ENABLED": False,
                                              "LOG_INSTALL_ROOT_HANDLER": own_logging, **overrides}))
     if not own_logging:  # Scrapy set its loggers to DEBUG; follow the caller's level instead
         logging.getLogger("scrapy").setLevel(logging.root.level)
-    if not is_reactor_installed():  # once per process; each source's crawlers then share it
-        install_reactor(ASYNCIO_REACTOR)
     report = CrawlReport()
     runs: list[SourceRun] = []
     for source in sources:

@@ -169,8 +169,9 @@ class SourceRun:
 
     def claim(self, url: str) -> str | None:
         """The canonical URL to fetch, or None when it is not an article, already seen or already claimed."""
-        try:
-            key = canonical_url(url) if self.source.is_article(url) else None
+        try:  # patterns match the canonical form: an AMP or utm variant of an article is that article
+            key = canonical_url(url)
+            key = key if self.source.is_article(key) else None
         except ValueError:  # unparseable link (port out of range, bad IDNA): not an article URL
             key = None
         if key is None:

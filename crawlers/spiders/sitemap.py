@@ -31,7 +31,12 @@ class SitemapSpider(SourceSpider):
 
     async def start(self) -> Iterator[Request]:
         for url in self.source.discovery.sitemaps:
-            yield self.page_request(url, self.parse_sitemap)
+            yield self.sitemap_request(url)
+
+    def sitemap_request(self, url: str) -> Request:
+        # Sitemaps may legitimately be far larger than an article (up to 50 MB by the protocol).
+        return self.page_request(url, self.parse_sitemap,
+                                 download_maxsize=self.settings.getint("MEDIAMON_SITEMAP_MAX_SIZE"))
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if not self.page_ok(response):
@@ -61,7 +66,7 @@ class SitemapSpider(SourceSpider):
             for loc in root.iterfind("{*}sitemap/{*}loc"):
                 url = absolute_url(response.url, loc.text or "")
                 if loc.text and self.source.allows(url):
-                    yield self.page_request(url, self.parse_sitemap)
+                    yield self.sitemap_request(url)
             return
         if kind != "urlset":
             self.run.stats.page_errors["sitemap_unknown_type"] += 1

@@ -1,0 +1,65 @@
+"""Discovery parsing on real Scrapy objects (crawler, spider, responses) without a network: limits and metadata."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from scrapy.http import Request, Response
+from scrapy.utils.test import get_crawler
+
+from crawlers.sources import load_sources
+from crawlers.spiders import FeedSpider, SitemapSpider
+from crawlers.spiders.base import SourceSpider
+from crawlers.state import SourceRun
+from tests.crawlers.conftest import REPO
+
+NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://ria.ru/20211108/granitsa-1758145.html</loc><news:news>
+<news:publication_date>2021-11-08T15:30:00+03:00</news:publication_date><news:title>Песков о границе</news:title>
+</news:news></url>
+<url><loc>https://ria.ru/20211108/granitsa-1758145.html?utm_source=yxnews</loc></url>
+<url><loc>https://ria.ru/tag_belorussija/</loc></url>
+</urlset>""".encode()
+
+
+def spider_for(spider_cls: type[SourceSpider], tmp_path: Path, source_id: str, **settings: object) -> SourceSpider:
+    source = next(s for s in load_sources(REPO / "config" / "sources.yaml") if s.id == source_id)
+    run = SourceRun(source, tmp_path / "state", tmp_path / "archive", batch_size=10)
+    crawler = get_crawler(spider_cls, {"MEDIAMON_SITEMAP_MAX_SIZE": 50 * 1024 * 1024, **settings})
+    return spider_cls.from_crawler(crawler, source=source, run=run)
+
+
+def response(url: str, body: bytes) -> Response:
+    return Response(url, body=body, request=Request(url, meta={"page_url": url, "page": 1, "feed": {
+        "url": url, "page_url": None, "max_pages": 1}}))
+
+
+def test_news_sitemap_links_carry_title_and_date_and_collapse_variants(tmp_path: Path) -> None:
+    spider = spider_for(SitemapSpider, tmp_path, "ria-ru")
+    requests = list(spider.parse_sitemap(response("https://ria.ru/sitemap_article.xml", NEWS_SITEMAP)))
+    assert [r.url for r in requests] == ["https://ria.ru/20211108/granitsa-1758145.html"]
+    assert requests[0].meta["feed"] == {"title": "Песков о границе", "published_raw": "2021-11-08T15:30:00+03:00"}
+    stats = spider.run.stats
+    assert (stats.found, stats.duplicate_links, stats.skipped_links) == (1, 1, 1)
+
+
+def test_gzip_sitemap_over_the_decompression_cap_is_counted_not_expanded(tmp_path: Path) -> None:
+    spider = spider_for(SitemapSpider, tmp_path, "ria-ru", MEDIAMON_SITEMAP_MAX_SIZE=100_000)
+    bomb = gzip.compress(NEWS_SITEMAP.replace(b"</urlset>", b" " * 5_000_000 + b"</urlset>"))
+    assert list(spider.parse_sitemap(response("https://ria.ru/sitemap.xml.gz", bomb))) == []
+    assert spider.run.stats.page_errors == {"sitemap_oversize": 1} and spider.run.stats.found == 0
+    small = gzip.compress(NEWS_SITEMAP)
+    assert len(list(spider.parse_sitemap(response("https://ria.ru/sitemap2.xml.gz", small)))) == 1
+
+
+def test_unparsable_feed_is_a_page_error_and_a_recoverable_one_a_warning(tmp_path: Path) -> None:
+    spider = spider_for(FeedSpider, tmp_path, "rt-ru")
+    assert list(spider.parse_feed(response("https://russian.rt.com/rss", b"<html><body>502 Bad Gateway"))) == []
+    broken = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>RT & co</title><item>'
+              b"<title>A</title><link>https://russian.rt.com/world/news/1-a</link></item>")
+    requests = list(spider.parse_feed(response("https://russian.rt.com/rss", broken)))
+    assert [r.url for r in requests] == ["https://russian.rt.com/world/news/1-a"]
+    assert spider.run.stats.page_errors == {"feed_unparsable": 1}
+    assert spider.run.stats.page_warnings == {"feed_malformed": 1}
