@@ -33,6 +33,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 SERIES = 10  # lines per chart; the rest is summed as "other"
 TOP_DOCUMENTS = 20
 DUP_GROUPS = 20
+INTERVALS = [("1h", timedelta(hours=1)), ("6h", timedelta(hours=6)), ("1d", timedelta(days=1)),
+             ("7d", timedelta(days=7))]
+MAX_BUCKETS = 40
 DOC_FIELDS = ["title", "source", "lang", "published_at", "url", "alarmism", "alarmism_terms", "narratives",
               "dup_group", "is_duplicate"]
 
@@ -59,6 +62,7 @@ class DigestData:
     alarmist: list[dict[str, Any]] = field(default_factory=list)
     dup_groups: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    charted: tuple[datetime, datetime] | None = None  # the time range the charts show
 
 
 def write_report(settings: Settings, es: Elasticsearch, since: datetime, out_dir: Path,
@@ -86,9 +90,20 @@ def gather(es: Elasticsearch, settings: Settings, since: datetime, until: dateti
     if not es.indices.exists_alias(name=alias):
         return data
     period = {"range": {"published_at": {"gte": since.isoformat(), "lte": until.isoformat()}}}
-    interval = "1h" if until - since <= timedelta(days=2) else "1d"
+    # The charts span where the documents are (5th to 95th percentile of publication times, plus
+    # a tenth on each side), not
+    # the requested period: a busy week in a quiet month, or one misdated document years away,
+    # must not squeeze the picture into a few pixels. The caption states the charted range.
+    spread = es.search(index=alias, size=0, query={"bool": {"filter": [period]}}, aggs={
+        "t": {"percentiles": {"field": "published_at", "percents": [5, 95]}}})["aggregations"]["t"]["values"]
+    low, high = (spread.get("5.0") or 0), (spread.get("95.0") or 0)
+    low, high = low - (high - low) / 10, high + (high - low) / 10
+    span = timedelta(milliseconds=high - low)
+    interval = next((name for name, size in INTERVALS if span <= size * MAX_BUCKETS), "30d")
+    bounds = {"min": int(low), "max": int(high)}
+    data.charted = (datetime.fromtimestamp(low / 1000, tz=UTC), datetime.fromtimestamp(high / 1000, tz=UTC))
     histogram = {"date_histogram": {"field": "published_at", "fixed_interval": interval, "min_doc_count": 0,
-                                    "extended_bounds": {"min": since.isoformat(), "max": until.isoformat()}}}
+                                    "extended_bounds": bounds, "hard_bounds": bounds}}
     resp = es.search(index=alias, size=0, track_total_hits=True, query={"bool": {"filter": [period]}}, aggs={
         "per_source": {"terms": {"field": "source", "size": 50}, "aggs": {"t": histogram}},
         "per_narrative": {"terms": {"field": "narratives", "size": 50}, "aggs": {"t": histogram}},
@@ -165,6 +180,8 @@ def _time_chart(series: dict[str, list[tuple[datetime, int]]], title: str) -> by
         ax.plot(sorted(rest), [rest[t] for t in sorted(rest)], label="other", color="grey", linestyle="--")
     if not series:
         ax.text(0.5, 0.5, "no documents in the period", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
     else:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
