@@ -22,6 +22,7 @@ made distinct (another story's sentence opens its first paragraph).
 from __future__ import annotations
 
 import random
+import shutil
 import statistics
 import threading
 import time
@@ -159,6 +160,7 @@ def _runner_throughput(pages, settings, es) -> tuple[float, bool]:
         return report.records_in / (time.perf_counter() - started), report.adds_up()
     finally:
         drop_prefix(es, prefixed.index_prefix)
+        shutil.rmtree(prefixed.data_dir, ignore_errors=True)
 
 
 def _vocabulary() -> list[str]:
