@@ -71,6 +71,7 @@ def alerts_run(rules_file: Path | None, as_json: bool) -> None:
 @failures_exit
 def alerts_list(since: str, rule: str | None, as_json: bool) -> None:
     """Fired alerts, oldest first."""
+    from processing.alerts.evidence import fmt_time
     from processing.alerts.state import StateStore
 
     settings = get_settings()
@@ -82,11 +83,12 @@ def alerts_list(since: str, rule: str | None, as_json: bool) -> None:
             out.print(json.dumps(line, ensure_ascii=False), soft_wrap=True, highlight=False, markup=False)
         return
     table = Table(title=f"{len(fired)} alerts")
-    for column in ("fired", "rule", "key", "status", "summary"):
+    for column in ("fired (UTC)", "rule", "key", "status", "summary"):
         table.add_column(column, overflow="fold")
     for alert in fired:
-        table.add_row(alert["fired_at"][:16], alert["rule"], str(alert.get("key", "")), alert.get("status", ""),
-                      alert.get("summary", ""))
+        key = str(alert.get("key", ""))
+        table.add_row(fmt_time(alert["fired_at"]), alert["rule"], key if len(key) <= 24 else key[:12] + "…",
+                      alert.get("status", ""), alert.get("summary", ""))
     out.print(table)
 
 
