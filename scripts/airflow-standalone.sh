@@ -23,6 +23,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAU
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}"
 export AIRFLOW__API__HOST=127.0.0.1
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$AIRFLOW__API__PORT/execution/"
+# A few tasks at a time: standalone keeps its metadata in SQLite, which serialises writers.
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 # Crawl retries in minutes, not the production defaults, so a failure is visible while you watch.
 export MEDIAMON_CRAWL_RETRY_DELAY_S="${MEDIAMON_CRAWL_RETRY_DELAY_S:-30}"
 mkdir -p "$AIRFLOW_HOME"
