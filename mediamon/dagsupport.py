@@ -113,7 +113,7 @@ def task_settings() -> Settings:
     """Settings for a running task: the ``mediamon_es`` connection overrides the environment's cluster."""
     overrides = _connection_overrides(ES_CONN_ID)
     if "config_dir" not in overrides and not os.environ.get("MEDIAMON_CONFIG_DIR"):
-        overrides["config_dir"] = sources_file().parent
+        overrides["config_dir"] = REPO_CONFIG  # a worker's working directory is arbitrary
     return load_settings(**overrides)
 
 
