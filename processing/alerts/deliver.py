@@ -53,11 +53,10 @@ def _webhook(channel: WebhookChannel, message: Message, _data_dir: Path) -> None
     url = channel.url or os.environ.get(channel.url_env or "", "")
     if not url:
         raise DeliveryFailed(f"webhook URL variable {channel.url_env} is not set")
-    verify: ssl.SSLContext | bool = (ssl.create_default_context(cafile=str(channel.ca_certs))
-                                     if channel.ca_certs else channel.verify_tls)
     try:
+        verify: ssl.SSLContext | bool = _tls_context(channel.ca_certs) if channel.ca_certs else channel.verify_tls
         resp = httpx.post(url, json={"text": message.text}, timeout=channel.timeout, verify=verify)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         detail = str(exc).replace(url, "<webhook url>")[:300]  # the URL may hold a token
         raise DeliveryFailed(f"webhook unreachable: {type(exc).__name__}: {detail}") from exc
     if resp.status_code >= 300:
@@ -70,8 +69,8 @@ def _email(channel: EmailChannel, message: Message, _data_dir: Path) -> None:
     mail["From"] = channel.sender
     mail["To"] = ", ".join(channel.to)
     mail.set_content(message.text)
-    context = ssl.create_default_context(cafile=str(channel.ca_certs) if channel.ca_certs else None)
     try:
+        context = _tls_context(channel.ca_certs)
         if channel.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout,
                                                  context=context)
@@ -86,6 +85,14 @@ def _email(channel: EmailChannel, message: Message, _data_dir: Path) -> None:
             smtp.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(f"SMTP {channel.host}:{channel.port}: {type(exc).__name__}: {exc}") from exc
+
+
+def _tls_context(ca_certs: Path | None) -> ssl.SSLContext:
+    """Verifying context, trusting ``ca_certs`` when given; a missing CA file is a delivery failure."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_certs) if ca_certs else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryFailed(f"cannot load CA file {ca_certs}: {exc}") from exc
 
 
 def _credentials(channel: EmailChannel) -> tuple[str, str]:

@@ -207,3 +207,13 @@ def test_https_webhook_verifies_tls_unless_given_the_ca(run, es_settings, es_adm
         assert len(receiver.received) == 1
     finally:
         receiver.stop()
+
+
+def test_a_misconfigured_channel_keeps_the_alert_pending(run, es_settings, es_admin, tmp_path):
+    cfg = config(RULE, channels={"hook": {"type": "webhook", "url": "https://127.0.0.1:9/hook",
+                                          "ca_certs": str(tmp_path / "missing-ca.pem")}})
+    index(es_admin, es_settings, [doc("pay", narratives=["eu_must_pay"])])
+    report = run(cfg, T0 + dt.timedelta(minutes=5))
+    assert (report.fired, report.delivered, report.pending) == (1, 0, 1)
+    [alert] = fired(es_admin, es_settings)
+    assert "cannot load CA file" in alert["delivery"]["hook"]["last_error"]
