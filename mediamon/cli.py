@@ -250,7 +250,4 @@ def deadletter_replay() -> None:
 
 
 # Commands of the pipeline areas register themselves on `main` (one module each).
-from mediamon import cli_alerts  # noqa: E402,F401
-from mediamon import cli_crawl  # noqa: E402,F401
-from mediamon import cli_pipeline  # noqa: E402,F401
-from mediamon import cli_process  # noqa: E402,F401
+from mediamon import cli_alerts, cli_crawl, cli_pipeline, cli_process  # noqa: E402,F401
