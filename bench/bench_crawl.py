@@ -10,6 +10,7 @@ N vs N/5 articles about the same). Run by bench/run.py; not part of the tests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,16 +45,23 @@ def write_corpus(directory: Path, n: int) -> None:
 
 
 def _measure(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a subprocess, from the kernel's accounting (wait4)."""
+    """Wall seconds, CPU seconds (kernel accounting, wait4) and peak RSS in MB (sampled) of a subprocess."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.DEVNULL, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        watched, peak = psutil.Process(proc.pid), 0
+        while True:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, watched.memory_info().rss)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.05)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         out.seek(0)
         text = out.read()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+    return wall, usage.ru_utime + usage.ru_stime, peak / 2**20, text
 
 
 def _mediamon(mirror, data_dir: Path) -> tuple[float, float, float, dict]:

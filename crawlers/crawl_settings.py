@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "COOKIES_ENABLED": True,
     "REDIRECT_MAX_TIMES": 5,
     "MEDIAMON_BATCH_SIZE": 500,
+    # An article callback yields one item: Scrapy's default of 100 output workers per callback is pure overhead.
+    "CONCURRENT_ITEMS": 4,
     "LOG_LEVEL": "WARNING",
     "TELNETCONSOLE_ENABLED": False,
     "DEFAULT_REQUEST_HEADERS": {

@@ -21,6 +21,7 @@ from mediamon.mirror import render
 from mediamon.mirror.corpus import CorpusItem
 
 PAGE_SIZE = 20
+FEED_SIZE = 50  # RSS feeds carry the latest items only, like the real ones; sitemaps carry all
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
 REAL_KREMLIN = ("news-77428.html", "news-77329.html")
 OVERSIZE_BYTES = 6 * 1024 * 1024
@@ -251,7 +252,7 @@ def _tass(catalog: Catalog, source: str, scheme: str, host: str, items: list[Cor
         if faults and n == 0 and host == "tass.ru":
             res.fault = "429_once"
         catalog.article(source, url(i), res)
-    feed_entries = list(entries)
+    feed_entries = entries[:FEED_SIZE]
     if faults and items and host == "tass.ru":
         bad = clone(items[0], 990003)
         catalog.expected.append(ExpectedArticle(source, url(bad), "error:offsite_redirect"))
@@ -303,7 +304,7 @@ def _ria(catalog: Catalog, source: str, scheme: str, host: str, items: list[Corp
         if faults and n == 1:
             res.fault = "503_once"
         catalog.article(source, url(i), res)
-    feed_entries = list(entries)
+    feed_entries = entries[:FEED_SIZE]
     if faults and items and host == "ria.ru":
         big, koi = clone(items[0], 990007), clone(items[0], 990008)
         catalog.article(source, url(big), Resource(b"<html><body>" + b"x" * OVERSIZE_BYTES + b"</body></html>"),
@@ -345,7 +346,7 @@ def _rt(catalog: Catalog, source: str, scheme: str, host: str, items: list[Corpu
     entries = [(url(i), i) for i in items]
     for i in items:
         catalog.article(source, url(i), html(render.rt_article(i, url(i))))
-    feed_entries = list(entries)
+    feed_entries = entries[:FEED_SIZE]
     if faults and items and host == "www.rt.com":
         bad = clone(items[0], 990002)
         catalog.article(source, url(bad), html(render.js_challenge()), "blocked:js_challenge")
