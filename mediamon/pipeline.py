@@ -10,13 +10,11 @@ a summary of what ended up in the index. No pipeline rule lives here.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,18 +34,8 @@ class CrawlConfigError(ValueError):
 
 
 def as_counts(report: Any) -> dict[str, Any]:
-    """A stage report (dataclass, pydantic model or dict) as a JSON-ready dict."""
-    if isinstance(report, dict):
-        data = report
-    elif hasattr(report, "as_dict"):
-        data = report.as_dict()
-    elif hasattr(report, "model_dump"):
-        data = report.model_dump(mode="json")
-    elif dataclasses.is_dataclass(report):
-        data = dataclasses.asdict(report)
-    else:
-        raise TypeError(f"cannot turn {type(report).__name__} into counts")
-    return json.loads(json.dumps(data, default=str))
+    """A stage report (its ``as_dict()``) as a JSON-ready dict: what XCom and ``--json`` carry."""
+    return json.loads(json.dumps(report.as_dict(), default=str))
 
 
 # --- crawl ------------------------------------------------------------------------
@@ -234,7 +222,7 @@ def run_once(settings: Settings, sources_file: Path | None = None, source_ids: l
 SAMPLE_SITES_SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 
 
-@contextmanager
+@contextlib.contextmanager
 def sample_sites(corpus_dir: Path | None = None) -> Iterator[str]:
     """The bundled sample sites on 127.0.0.1 with the crawler pointed at them; yields the mirror URL."""
     from mediamon.mirror.server import MirrorServer
