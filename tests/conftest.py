@@ -59,6 +59,20 @@ def es_settings(es_base_settings: Settings, es_admin: Elasticsearch, tmp_path: P
     drop_prefix(es_admin, prefix)
 
 
+@pytest.fixture(scope="session")
+def second_es_node(es_base_settings: Settings) -> Iterator[Settings]:
+    """A second local node for tests that stop or restart Elasticsearch (never stop the main node).
+
+    Its directory sits next to the main node's and is kept between sessions, so the
+    distribution is unpacked once; the node is stopped when the session ends.
+    """
+    base = es_base_settings.local_es_dir.parent / "es-second"
+    base.mkdir(mode=0o755, exist_ok=True)
+    settings = es_base_settings.model_copy(update={"local_es_dir": base, "es_url": None, "es_password": None})
+    yield settings
+    eslocal.stop(settings)
+
+
 @pytest.fixture
 def real_fixtures() -> Path:
     if not REAL_FIXTURES.is_dir():
