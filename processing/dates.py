@@ -33,7 +33,7 @@ MONTHS = {
 _MONTH_WORD = r"[а-яёіў]+"
 LOCAL_DATE_RE = re.compile(
     rf"(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH_WORD})\.?\s+(?P<year>\d{{4}})(?:\s*(?:г\.|года|г)\b)?"
-    r"(?:[\s,|в-]*(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?",
+    r"(?:[\s,|в-]*(?P<hour>\d{1,2}):(?P<minute>\d{2})(?!\d))?",
     re.IGNORECASE)
 
 
@@ -104,12 +104,12 @@ def parse_date(text: str, zone: ZoneInfo) -> ParsedDate | None:
     return ParsedDate(value, has_time, True)
 
 
-def find_date_in_text(text: str, zone: ZoneInfo) -> ParsedDate | None:
-    """The first date *with a time of day* printed in a stretch of page text (a dateline)."""
+def find_date_in_text(text: str, zone: ZoneInfo) -> str | None:
+    """The first date *with a time of day* printed in a stretch of page text (a dateline), as printed."""
     for regex in (LOCAL_DATE_RE, NUMERIC_DATE_RE):
         for match in regex.finditer(text):
-            if match["hour"] is not None and (parsed := parse_date(match.group(0), zone)):
-                return parsed
+            if match["hour"] is not None and parse_date(match.group(0), zone):
+                return match.group(0)
     return None
 
 

@@ -44,6 +44,8 @@ BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
                   "publishdate", "date", "dc.date", "dc.date.issued", "mediator_published_time")
 LINE_BREAK = "\ue000"  # private-use marker for <br> while whitespace is collapsed
+# manifest `feed` keys that may carry the entry's date (the crawler's normalised one first)
+FEED_DATE_KEYS = ("published", "published_raw", "updated", "date")
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 
 
@@ -230,25 +232,18 @@ def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
         candidates.append(("jsonld", ld["datePublished"]))
     candidates += [("meta", meta[k]) for k in META_DATE_KEYS if meta.get(k)]
     candidates += [("time", t) for t in tree.xpath("//time/@datetime")[:3]]
-    for key in ("published", "updated", "date"):
+    for key in FEED_DATE_KEYS:
         if isinstance(ctx.feed.get(key), str):
             candidates.append(("feed", ctx.feed[key]))
     return candidates
 
 
-def _dateline(tree: lxml.html.HtmlElement, ctx: PageContext, rejected: list[str]
-              ) -> tuple[datetime | None, str | None]:
+def _dateline(tree: lxml.html.HtmlElement, ctx: PageContext) -> list[tuple[str, str]]:
     """A date and time printed near the top of the page ("11.11.2021 18:05", "8 ноября 2021, 19:51")."""
     body = tree.find("body")
     text = " ".join(t.strip() for t in (body if body is not None else tree).itertext())
     found = find_date_in_text(text[:3000], local_zone(ctx.domain))
-    if found is None:
-        return None, None
-    try:
-        return check_plausible(found.value, ctx.fetched_at), "dateline"
-    except DateRejected as exc:
-        rejected.append(f"dateline: {exc}")
-        return None, None
+    return [("dateline", found)] if found else []
 
 
 def _htmldate(html: str, ctx: PageContext, rejected: list[str]) -> tuple[datetime | None, str | None]:
@@ -306,9 +301,7 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
                 if a.strip()] or _ld_authors(ld)
                or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])
     rejected: list[str] = []
-    published, origin = _choose_date(_page_dates(page, ctx, ld, meta), ctx, rejected)
-    if published is None:
-        published, origin = _dateline(tree, ctx, rejected)
+    published, origin = _choose_date(_page_dates(page, ctx, ld, meta) + _dateline(tree, ctx), ctx, rejected)
     if published is None:
         published, origin = _htmldate(html, ctx, rejected)
     return Extracted(title=title, lead=lead, text=text, authors=authors, published_at=published,
@@ -326,7 +319,7 @@ def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extrac
     first_line = text.strip().split("\n", 1)[0]
     title = first_line if len(first_line) <= 160 else first_line[:157].rsplit(" ", 1)[0] + "…"
     candidates = [("time", t) for t in tree.xpath("//a[contains(@class,'tgme_widget_message_date')]//time/@datetime")]
-    candidates += [("feed", ctx.feed[k]) for k in ("published", "date") if isinstance(ctx.feed.get(k), str)]
+    candidates += [("feed", ctx.feed[k]) for k in FEED_DATE_KEYS if isinstance(ctx.feed.get(k), str)]
     rejected: list[str] = []
     published, origin = _choose_date(candidates, ctx, rejected)
     return Extracted(title=title, lead=None, text=text, authors=[" ".join(owner[0].text_content().split())]

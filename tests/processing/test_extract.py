@@ -26,9 +26,9 @@ def test_kremlin_title_date_and_body_paragraphs(real_fixtures, sources, rules):
     url = "http://kremlin.ru/events/president/news/77428"
     page = extract(body, "text/html; charset=utf-8", ctx(sources, "kremlin-ru", url), MARKERS, 40)
     assert page.title == "Встреча с губернатором Белгородской области Вячеславом Гладковым"
-    # the page says "11 июля 2025 года" without a time: the Moscow calendar day is kept
+    # metadata names only the day (datetime="2025-07-11"); the dateline under the title adds "13:40" Moscow
     assert page.published_at is not None
-    assert page.published_at.isoformat() == "2025-07-10T21:00:00+00:00"  # 2025-07-11 00:00 Moscow
+    assert page.published_at.isoformat() == "2025-07-11T10:40:00+00:00"
     paragraphs = page.text.split("\n")
     # the lead shown above the article is its first paragraph, then the transcript
     assert paragraphs[0] == page.lead == ("Владимир Путин провёл рабочую встречу с губернатором Белгородской "
