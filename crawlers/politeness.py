@@ -15,12 +15,13 @@ not arrive right before the next one.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
 
 from crawlers.rewrite import RewritingDownloadHandler
 
@@ -39,7 +40,14 @@ async def wait_turn(host: str, delay: float, concurrency: int) -> None:
             _last_start[host] = now
             _in_flight[host] += 1
             return
-        await asyncio.sleep(max(due - now, 0.01))
+        await _sleep(max(due - now, 0.01))
+
+
+async def _sleep(seconds: float) -> None:
+    """A reactor timer: works under whichever Twisted reactor the host process installed."""
+    from twisted.internet import reactor
+
+    await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
 
 class PoliteDownloadHandler(RewritingDownloadHandler):
