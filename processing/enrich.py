@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -100,16 +101,24 @@ class LemmaIndex:
         self.lemmas = lemmas
         self.at: dict[str, list[int]] = defaultdict(list)
         self._prefixed: dict[str, list[int]] = {}
+        self._vocabulary: list[str] | None = None
         for i, lemma in enumerate(lemmas):
             self.at[lemma].append(i)
 
     def starts(self, part: str) -> list[int]:
         if not part.endswith("*"):
             return self.at.get(part, [])
-        if part not in self._prefixed:  # rules share prefixes (Беларус*, мігрант*): scan the vocabulary once
-            prefix = part[:-1]
-            self._prefixed[part] = sorted(i for lemma, found in self.at.items() if lemma.startswith(prefix)
-                                          for i in found)
+        if part not in self._prefixed:  # rules share prefixes (Беларус*, мігрант*): look each up once
+            if self._vocabulary is None:
+                self._vocabulary = sorted(self.at)
+            prefix, vocabulary = part[:-1], self._vocabulary
+            found: list[int] = []
+            # the lemmas starting with the prefix are one contiguous run of the sorted vocabulary
+            for j in range(bisect_left(vocabulary, prefix), len(vocabulary)):
+                if not vocabulary[j].startswith(prefix):
+                    break
+                found.extend(self.at[vocabulary[j]])
+            self._prefixed[part] = sorted(found)
         return self._prefixed[part]
 
 
@@ -134,9 +143,12 @@ class CompiledRule:
 
 def within_window(index: LemmaIndex, rule: CompiledRule) -> bool:
     """Whether every group occurs inside some span of ``rule.window`` words (minimum covering window)."""
-    found = [[pos for pat in group for pos in positions(index, pat)] for group in rule.groups]
-    if not all(found):
-        return False
+    found = []
+    for group in rule.groups:  # most rules fail on one missing group: stop there
+        group_positions = [pos for pat in group for pos in positions(index, pat)]
+        if not group_positions:
+            return False
+        found.append(group_positions)
     events = sorted((pos, g) for g, group_positions in enumerate(found) for pos in group_positions)
     need = len(rule.groups)
     counts: dict[int, int] = defaultdict(int)

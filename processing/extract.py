@@ -267,6 +267,12 @@ def is_js_challenge(html: str, text: str, markers: list[str]) -> bool:
     return len(text) < 400 and any(m.lower() in lowered for m in markers)
 
 
+def _trafilatura_text(html: str, ctx: PageContext) -> str:
+    result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=False, include_comments=False,
+                                         include_tables=False, deduplicate=False)
+    return result.text if result is not None and result.text else ""
+
+
 def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], min_chars: int) -> Extracted:
     """Extract one HTML article page (trafilatura + selector hints + page metadata)."""
     page = parse_page(html)
@@ -275,15 +281,11 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
     ld = _json_ld(tree)
     declared = declared_language(tree, meta)
     _strip_scripts(tree)
-    body_hint = _select_text(page, ctx.selectors.get("body"), paragraphs=True)
-    # trafilatura's own date is unused (dates come from _page_dates/_htmldate); its extensive search would
-    # load dateparser, which compiles every locale's regexes: 8-15 s on the first odd page of each worker
-    # Metadata comes from our own selector/JSON-LD/meta pass: trafilatura's (htmldate included) would double
-    # the cost. Without metadata it also never runs its extensive date search (dateparser compiling every
-    # locale took 8-15 s on a worker's first odd page).
-    result = trafilatura.bare_extraction(html, url=ctx.url, with_metadata=False, include_comments=False,
-                                         include_tables=False, deduplicate=False)
-    text = body_hint or (result.text if result is not None and result.text else "")
+    # The source's body selector, when it finds text, is the extraction; trafilatura (the costliest step)
+    # runs only for sources without hints or pages the hint misses. Metadata comes from our own
+    # selector/JSON-LD/meta pass: trafilatura's (htmldate included) would double the cost, and without it
+    # trafilatura never runs its extensive date search (dateparser compiling every locale: 8-15 s).
+    text = _select_text(page, ctx.selectors.get("body"), paragraphs=True) or _trafilatura_text(html, ctx)
     if is_js_challenge(html, text, challenge_markers):
         raise ExtractionFailed("js_challenge", "page is a bot-protection/JavaScript challenge, not an article")
     if len(text.strip()) < min_chars:

@@ -44,7 +44,8 @@ def cyrillic_orthography(text: str) -> tuple[str, float] | None:
     rest of the language stage by far, and most documents are plain Russian,
     which its letters alone identify (ы/э with none of і/ў/ї/є/ґ).
     """
-    letters = Counter(ch for ch in text.lower() if CYRILLIC_RE.match(ch))
+    # count every character in C, then keep the few distinct Cyrillic ones
+    letters = Counter({ch: n for ch, n in Counter(text.lower()).items() if CYRILLIC_RE.match(ch)})
     cyr = sum(letters.values())
     if cyr < MIN_LETTERS:
         return None
