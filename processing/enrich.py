@@ -214,9 +214,9 @@ def alarmism(title_lemmas: list[str] | LemmaIndex, body_lemmas: list[str] | Lemm
                 continue
             fired.append(term)
             raw += weight * (min(in_body, cfg.max_count) + cfg.title_factor * min(in_title, 1))
-    for marker, regex, weight in rules.alarm_markers:
-        if regex.search(headline):
-            fired.append(marker)
+    for _marker, regex, weight in rules.alarm_markers:
+        if found := regex.search(headline):
+            fired.append(found.group(0))  # the words the analyst sees in the headline, not the regex
             raw += weight
     if "!" in headline:
         fired.append("!")

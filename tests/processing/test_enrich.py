@@ -109,7 +109,7 @@ def test_alarmism_in_english_matches_stems(rules):
     score, terms = alarmism(lemmatize(title), lemmatize("Chaos and panic as the situation collapses."), title, "en",
                             rules.enrich)
     assert score >= ALARMIST_THRESHOLD
-    assert {"\\bBREAKING\\b", "horde", "storm", "chaos", "panic", "collapse"} <= set(terms)
+    assert {"BREAKING", "horde", "storm", "chaos", "panic", "collapse"} <= set(terms)
     # "breaking" as a verb is not an urgency marker
     assert alarmism(lemmatize("Minsk is not breaking any rules"), [], "Minsk is not breaking any rules", "en",
                     rules.enrich) == (0.0, [])
