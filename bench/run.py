@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-BENCHES = ["bench_index", "bench_crawl", "bench_process", "bench_alerts", "bench_latency"]
+BENCHES = ["bench_index", "bench_crawl", "bench_process", "bench_alerts", "bench_latency", "bench_load"]
 
 
 def _machine() -> dict[str, str]:
