@@ -42,6 +42,17 @@ def _print_report(report, as_json: bool) -> None:
     out.print("counts add up" if report.adds_up() else "[red]counts do NOT add up[/]")
 
 
+def _run_and_report(run, as_json: bool) -> None:
+    """Run a processing job, print its counts; exit 2 on bad config, 1 when counts fail or ES rejected some."""
+    try:
+        report = run()
+    except _config_errors() as exc:
+        raise ConfigError(str(exc)) from exc
+    _print_report(report, as_json)
+    if not report.adds_up() or report.failed:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
@@ -52,17 +63,12 @@ def process(workers: int, as_json: bool, no_progress: bool) -> None:
     from processing.runner import process_pending
 
     settings = get_settings()
-    try:
-        report = process_pending(settings, get_client(settings), workers=workers, progress=not no_progress)
-    except _config_errors() as exc:
-        raise ConfigError(str(exc)) from exc
-    _print_report(report, as_json)
-    if not report.adds_up() or report.failed:
-        sys.exit(1)
+    _run_and_report(lambda: process_pending(settings, get_client(settings), workers=workers,
+                                            progress=not no_progress), as_json)
 
 
 @main.command()
-@click.option("--since", help="Only batches started at or after this ISO date/time (UTC when no offset).")
+@click.option("--since", help="Only batches started at or after this ISO date/time (UTC when no offset) or age (7d).")
 @click.option("--source", "sources", multiple=True, help="Only records of this source id (repeatable).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
@@ -71,23 +77,16 @@ def process(workers: int, as_json: bool, no_progress: bool) -> None:
 def reprocess(since: str | None, sources: tuple[str, ...], workers: int, as_json: bool, no_progress: bool) -> None:
     """Rebuild documents from the raw archive (after a rule change); documents are updated in place."""
     from processing.runner import reprocess as run_reprocess
+    from processing.search import parse_when
 
-    when = None
-    if since:
-        try:
-            when = datetime.fromisoformat(since)
-        except ValueError as exc:
-            raise click.BadParameter(f"not an ISO date: {since!r}", param_hint="--since") from exc
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    settings = get_settings()
     try:
-        report = run_reprocess(settings, since=when, sources=list(sources) or None, es=get_client(settings),
-                               workers=workers, progress=not no_progress)
-    except _config_errors() as exc:
-        raise ConfigError(str(exc)) from exc
-    _print_report(report, as_json)
-    if not report.adds_up() or report.failed:
-        sys.exit(1)
+        when = parse_when(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO date or age (7d, 12h): {since!r}", param_hint="--since") from exc
+    settings = get_settings()
+    _run_and_report(lambda: run_reprocess(settings, since=when, sources=list(sources) or None,
+                                          es=get_client(settings), workers=workers, progress=not no_progress),
+                    as_json)
 
 
 @main.command()
