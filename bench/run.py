@@ -38,6 +38,8 @@ def _machine() -> dict[str, str]:
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                                  text=True).stdout.strip() or "unknown",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        # other work on the machine skews rates: a load well above the core count means noisy figures
+        "load_average_1_5_15min_at_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 
