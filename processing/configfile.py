@@ -8,7 +8,7 @@ entry and the field (DESIGN.md principle 4) — the same way for every file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -20,16 +20,21 @@ class ConfigFileError(ValueError):
     """A config file is missing, is not YAML, or does not match its schema."""
 
 
+def read_yaml(path: Path, error: type[Exception] = ConfigFileError) -> Any:
+    """The parsed YAML of ``path``; an unreadable, non-UTF-8 or malformed file raises ``error`` naming it."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read config file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+
+
 def load_config(path: Path, schema: type[Model]) -> Model:
     """Parse ``path`` as YAML and validate it against ``schema``."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot read config file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: not UTF-8 text: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigFileError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path)
     try:
         return schema.model_validate(raw if raw is not None else {})
     except ValidationError as exc:

@@ -13,8 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from processing.configfile import read_yaml
 
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -221,14 +222,7 @@ def load_rules(path: Path) -> AlertsConfig:
     """Parse and validate an alerts file; a missing file means no rules (nothing to alert on)."""
     if not path.is_file():
         return AlertsConfig()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise RulesError(f"{path}: not UTF-8 text: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path, error=RulesError) or {}
     if not isinstance(raw, dict):
         raise RulesError(f"{path}: expected a mapping with defaults/channels/rules, got {type(raw).__name__}")
     try:
