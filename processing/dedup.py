@@ -164,7 +164,9 @@ def find_candidates(es: Elasticsearch, alias: str, docs: list[Document]) -> dict
     searches: list[dict[str, Any]] = []
     for doc in docs:
         searches.append({"index": alias})
-        searches.append({"query": candidate_query(doc), "size": MAX_CANDIDATES, "_source": MEMBER_FIELDS})
+        # no total count: counting every band match would grow with the index, the top hits do not need it
+        searches.append({"query": candidate_query(doc), "size": MAX_CANDIDATES, "_source": MEMBER_FIELDS,
+                         "track_total_hits": False})
     responses = es.msearch(searches=searches)["responses"]
     found: dict[str, list[Member]] = {}
     for doc, resp in zip(docs, responses, strict=True):
