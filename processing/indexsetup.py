@@ -112,7 +112,8 @@ def template_body(settings: Settings, caps: Capabilities) -> dict[str, Any]:
         "template": {
             "settings": {"index": index_settings},
             "mappings": mappings(caps),
-            "aliases": {settings.docs_alias: {}},
+            # no template alias: the write alias is set when the first index is created and moved by
+            # rollover, which Elasticsearch refuses for an alias that a template also assigns
         },
         "_meta": {"managed_by": "mediamon"},
     }
@@ -153,6 +154,8 @@ def setup(es: Elasticsearch, settings: Settings, with_roles: bool = True) -> Set
         report.note("ingest pipeline", _put_pipeline(es, settings))
     report.note("index template", _put_template(es, settings, caps))
     report.note("write alias", _ensure_write_index(es, settings))
+    retired = rollover(es, settings)
+    report.note(f"rollover (retired {retired})" if retired else "rollover", retired is not None)
     if with_roles:
         _put_roles(es, settings, report)
     return report
@@ -215,16 +218,26 @@ def _ensure_write_index(es: Elasticsearch, settings: Settings) -> bool:
     return True
 
 
-def rollover(es: Elasticsearch, settings: Settings, max_age: str = "30d",
-             max_primary_shard_size: str = "30gb") -> bool:
-    """Roll the write alias to a new time-stamped index when the current one is old or big.
+ROLLOVER_CONDITIONS = {"max_age": "30d", "max_primary_shard_size": "30gb"}
+
+
+def rollover(es: Elasticsearch, settings: Settings,
+             conditions: dict[str, Any] | None = None) -> str | None:
+    """Roll the write alias to a new date-named index when the current one is old or big; the retired index.
 
     Core Elasticsearch rollover, no ILM needed (the minimal build has none).
     Documents already indexed keep their index: the indexer routes updates there.
+    The retired index is force-merged to one segment in the background, ILM's
+    warm phase done by hand: near-duplicate lookup queries every backing index
+    for every new document and pays a term seek per band per segment, so each
+    retired month costs one segment's worth instead of its write-time dozens.
     """
-    resp = es.indices.rollover(alias=settings.docs_alias, conditions={
-        "max_age": max_age, "max_primary_shard_size": max_primary_shard_size})
-    return bool(resp.body.get("rolled_over"))
+    resp = es.indices.rollover(alias=settings.docs_alias, conditions=conditions or ROLLOVER_CONDITIONS).body
+    if not resp.get("rolled_over"):
+        return None
+    es.indices.forcemerge(index=resp["old_index"], max_num_segments=1, wait_for_completion=False)
+    log.info("rolled %s over to %s; merging the retired index", settings.docs_alias, resp["new_index"])
+    return resp["old_index"]
 
 
 def _put_roles(es: Elasticsearch, settings: Settings, report: SetupReport) -> None:
