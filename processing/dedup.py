@@ -51,7 +51,11 @@ def normalised_words(text: str) -> list[str]:
 
 def content_hash(text: str) -> str:
     """sha256 of the text's words: copies that differ only in spacing or case are exact duplicates."""
-    return hashlib.sha256(" ".join(normalised_words(text)).encode("utf-8")).hexdigest()
+    return _words_hash(normalised_words(text))
+
+
+def _words_hash(words: list[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,10 @@ class Signature:
 
 def signature(text: str) -> Signature | None:
     """MinHash over word 4-gram shingles; None when the text is too short to compare."""
-    words = normalised_words(text)
+    return _words_signature(normalised_words(text))
+
+
+def _words_signature(words: list[str]) -> Signature | None:
     shingles = {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
     if len(shingles) < MIN_SHINGLES:
         return None
@@ -102,8 +109,9 @@ def is_near_duplicate(a: Signature, b: Signature) -> bool:
 
 def fingerprint_document(doc: Document) -> Document:
     """Fill content_hash, minhash and minhash_bands from the cleaned text (runs in the workers)."""
-    sig = signature(doc.text)
-    doc.content_hash = content_hash(doc.text)
+    words = normalised_words(doc.text)  # once for both: normalising a long text is not free
+    sig = _words_signature(words)
+    doc.content_hash = _words_hash(words)
     doc.minhash = sig.encode() if sig else None
     doc.minhash_bands = sig.bands() if sig else []
     return doc

@@ -101,9 +101,17 @@ def mappings(caps: Capabilities) -> dict[str, Any]:
     return {"dynamic": "strict", "properties": props}
 
 
+# Fewer, bigger segments than Elasticsearch's default (8 per tier, 16 MB floor): near-duplicate
+# lookup seeks every band key of every new document in every segment, so its cost per document
+# follows the segment count (1k -> 100k documents: 1 -> 8-9 segments by default, 3 with this; see
+# near_dup_index_segments in docs/benchmarks.md). The price is extra merging, small at a news
+# pipeline's few thousand documents a day.
+MERGE_POLICY = {"policy": {"type": "tiered", "segments_per_tier": 2, "floor_segment": "128mb"}}
+
+
 def template_body(settings: Settings, caps: Capabilities) -> dict[str, Any]:
     index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0,
-                                      "refresh_interval": "1s"}
+                                      "refresh_interval": "1s", "merge": MERGE_POLICY}
     if caps.ingest_set:
         index_settings["default_pipeline"] = INGEST_PIPELINE.format(prefix=settings.index_prefix)
     return {

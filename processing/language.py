@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory, detect_langs
+from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 DetectorFactory.seed = 0  # langdetect is randomised; a fixed seed makes documents reproducible
@@ -28,6 +29,16 @@ ENGLISH_FUNCTION_WORDS = frozenset({"the", "of", "and", "to", "in", "a", "is", "
                                     "by", "was", "said", "it", "from", "at"})
 NON_ENGLISH_LATIN_RE = re.compile("[ąćęłńśźżäöüßàâçéèêëîïôùûœñ]", re.IGNORECASE)
 WORDS_RE = re.compile(r"[^\W\d_]+")
+
+
+def warm_up() -> None:
+    """Load langdetect's 55 language profiles now (~0.6 s), not inside the first document that needs them."""
+    init_factory()
+
+
+def _has_letters(text: str, n: int) -> bool:
+    """At least ``n`` letters, without listing every letter of a long text."""
+    return any(i + 1 >= n for i, _ in enumerate(LETTER_RE.finditer(text)))
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,8 @@ def cyrillic_orthography(text: str) -> tuple[str, float] | None:
     which its letters alone identify (ы/э with none of і/ў/ї/є/ґ).
     """
     # count every character in C, then keep the few distinct Cyrillic ones
-    letters = Counter({ch: n for ch, n in Counter(text.lower()).items() if CYRILLIC_RE.match(ch)})
+    chars = Counter(text.lower())
+    letters = Counter({ch: n for ch, n in chars.items() if CYRILLIC_RE.match(ch)})
     cyr = sum(letters.values())
     if cyr < MIN_LETTERS:
         return None
@@ -58,7 +70,7 @@ def cyrillic_orthography(text: str) -> tuple[str, float] | None:
         return "uk", min(1.0, 0.9 + uk_only / cyr * 10)
     if i_dotted > cyr // 100 and letters["и"] + letters["щ"] + letters["ъ"] == 0 and letters["ы"]:
         return "be", 0.85  # і and ы together, no и: Belarusian without a ў in this stretch
-    letters_total = len(LETTER_RE.findall(text))
+    letters_total = sum(n for ch, n in chars.items() if LETTER_RE.match(ch))
     russian_marks = letters["ы"] + letters["э"]
     if not be_only + uk_only + i_dotted and russian_marks >= max(3, cyr // 100) and cyr >= 0.9 * letters_total:
         return "ru", 0.99
@@ -84,10 +96,9 @@ def detect_language(text: str, declared: str | None = None, allowed: list[str] |
     source publishes in. A confident detector wins; an unsure one defers to the
     declared language when that is among its candidates.
     """
-    letters = len(LETTER_RE.findall(text))
     declared = declared if declared and (not allowed or declared in allowed) else (
         allowed[0] if allowed and len(allowed) == 1 else None)
-    if letters < MIN_LETTERS:
+    if not _has_letters(text, MIN_LETTERS):
         return LanguageGuess(declared or "und", None, "declared" if declared else "too_short")
     ortho = cyrillic_orthography(text) or english_by_function_words(text)
     if ortho:

@@ -29,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crawlers.archive import ArchivedRecord, iter_batches, iter_records, read_manifest
 from mediamon.document import Document
 from mediamon.settings import Settings
-from processing import batches
+from processing import batches, language
 from processing.dedup import assign_groups
 from processing.index import DeadLetter, index_documents
 from processing.pipeline import Outcome, RecordInput, SourceMeta, build_document, load_source_meta
@@ -93,6 +93,7 @@ _worker_context: tuple[dict[str, SourceMeta], ProcessingRules] | None = None
 def _init_worker(config_dir: Path, sources_file: Path) -> None:
     global _worker_context
     _worker_context = (load_source_meta(sources_file), load_rules(config_dir))
+    language.warm_up()
 
 
 def _process_in_worker(record: RecordInput) -> Outcome:

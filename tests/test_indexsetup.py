@@ -26,6 +26,9 @@ def test_setup_creates_template_and_write_alias(es_admin, es_settings):
     (index, info), = aliases.items()
     assert index.startswith(f"{es_settings.docs_alias}-") and index.endswith("-000001")
     assert info["aliases"][es_settings.docs_alias]["is_write_index"] is True
+    # fewer, bigger segments keep near-duplicate lookups cheap (MERGE_POLICY's comment)
+    policy = es_admin.indices.get_settings(index=index)[index]["settings"]["index"]["merge"]["policy"]
+    assert policy == {"type": "tiered", "segments_per_tier": "2", "floor_segment": "128mb"}
 
 
 def test_setup_twice_changes_nothing(es_admin, es_settings):
