@@ -44,8 +44,13 @@ class FeedSpider(SourceSpider):
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if not self.page_ok(response):
             return
-        parsed = feedparser.parse(response.body, response_headers={
-            "content-type": (response.headers.get("Content-Type") or b"application/xml").decode("latin-1")})
+        try:
+            parsed = feedparser.parse(response.body, response_headers={
+                "content-type": (response.headers.get("Content-Type") or b"application/xml").decode("latin-1")})
+        except UnicodeError as exc:  # found by the fuzzer: feedparser decodes a non-UTF-8 XML encoding name
+            self.logger.warning("unreadable feed %s: %s", response.url, exc)
+            self.run.stats.page_errors["feed_unparsable"] += 1
+            return
         if parsed.bozo:
             if not parsed.entries:
                 self.run.stats.page_errors["feed_unparsable"] += 1

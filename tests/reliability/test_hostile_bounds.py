@@ -138,6 +138,19 @@ def test_feed_with_invalid_utf8_is_read_or_counted() -> None:
     assert "https://news.example.org/a/1" in [r.url for r in requests] or counted == 1
 
 
+@pytest.mark.timeout(60)
+def test_feed_whose_xml_declaration_names_an_undecodable_encoding_is_counted() -> None:
+    # found by the fuzzer: feedparser itself raised UnicodeDecodeError reading the encoding name
+    from scripts.fuzz_parsers import discovery_spider, run_feed
+
+    spider = discovery_spider("feed")
+    before = spider.run.stats.page_errors["feed_unparsable"]
+    body = (b'<?xml version="1.0" encoding="U\xac\xb9\xd2\xc0"?>\n<rss version="2.0"><channel><item>'
+            b"<link>https://news.example.org/a/2</link></item></channel></rss>")
+    assert run_feed(body, "application/atom+xml") == []
+    assert spider.run.stats.page_errors["feed_unparsable"] == before + 1
+
+
 @pytest.mark.timeout(120)
 def test_a_page_with_a_garbled_date_does_not_load_dateparser() -> None:
     # found by the fuzzer: trafilatura's extensive date search fell through to dateparser, which compiles the
