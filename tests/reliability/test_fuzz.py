@@ -1,7 +1,9 @@
 """A short coverage-guided fuzzing run (scripts/fuzz_parsers.py) finds no crash in the parsers.
 
-The long run is ``python scripts/fuzz_parsers.py`` (60 s, MEDIAMON_FUZZ_SECONDS);
-here ten seconds prove the harness works and catch regressions on the seeds.
+The long run is ``python scripts/fuzz_parsers.py`` (60 s, MEDIAMON_FUZZ_SECONDS,
+a new random seed each time: that is the run that explores and finds bugs);
+here ten seconds with a fixed seed prove the harness works and catch
+regressions on the seeds, without making a CI run red by the luck of the draw.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def test_fuzzing_the_parsers_finds_no_crash(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, str(REPO / "scripts" / "fuzz_parsers.py"), "--seconds", str(SECONDS), "--shallow",
-               "--artifacts", str(tmp_path)]
+               "--seed", "20211108", "--artifacts", str(tmp_path)]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=SECONDS + 120)
     tail = done.stderr[-3000:]
     assert done.returncode == 0, f"fuzzer crashed; reproducers in {tmp_path}:\n{tail}"
