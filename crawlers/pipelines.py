@@ -26,8 +26,7 @@ class ArchivePipeline:
         try:
             run.archive(item)
         except ArchiveError as exc:  # disk full, permissions: counted, the crawl is marked failed and stops
-            run.stats.fatal = str(exc)
-            run.outcome("archive_error", None)
+            run.stats.fatal = str(exc)  # the item itself is already counted as an archive_error
             log.error("%s: %s", run.source.id, exc)
             if not self.closing:  # fetching more pages that cannot be archived would only waste the site's time
                 self.closing = True

@@ -208,14 +208,26 @@ class SourceRun:
     # --- archiving ------------------------------------------------------------------
 
     def archive(self, item: dict[str, Any]) -> None:
-        if self._writer is None:
-            self._writer = BatchWriter(self.archive_dir, self.source.id)
+        """Add ``item`` to the open batch, committing it when full.
+
+        On ``ArchiveError`` the item has been counted exactly once, as an
+        ``archive_error``: either its own write failed, or the commit of the batch
+        it completed did (and every item of that batch moved from archived to
+        errors). Counting it again in the caller broke the crawl's arithmetic
+        whenever the disk filled up at a commit rather than at a write.
+        """
         extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical")
                  if item.get(k) is not None}
-        self._writer.add(url=item["url"], canonical_url=item["canonical_url"], fetched_url=item["fetched_url"],
-                         status=item["status"], http_headers=item["http_headers"], body=item["body"],
-                         request_headers=item.get("request_headers"), kind=item["kind"], feed=item.get("feed"),
-                         extra=extra)
+        try:
+            if self._writer is None:
+                self._writer = BatchWriter(self.archive_dir, self.source.id)
+            self._writer.add(url=item["url"], canonical_url=item["canonical_url"], fetched_url=item["fetched_url"],
+                             status=item["status"], http_headers=item["http_headers"], body=item["body"],
+                             request_headers=item.get("request_headers"), kind=item["kind"], feed=item.get("feed"),
+                             extra=extra)
+        except ArchiveError:
+            self.stats.errors["archive_error"] += 1
+            raise
         self._pending_keys.append(item["canonical_url"])
         if item.get("discovered_canonical"):
             self._pending_keys.append(item["discovered_canonical"])

@@ -13,13 +13,21 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
 
 from crawlers.archive import iter_batches, iter_records, read_manifest
+from crawlers.crawl_settings import crawl_settings
+from crawlers.pipelines import ArchivePipeline
+from crawlers.sources import load_sources
+from crawlers.spiders import FeedSpider
+from crawlers.state import SourceRun
 from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import archived_entries, mirror, run_crawl  # noqa: F401 - mirror is a fixture
+from tests.crawlers.conftest import REPO, archived_entries, mirror, run_crawl  # noqa: F401 - mirror is a fixture
 
 HEALTHY = ["tass-ru", "ria-ru", "kremlin-en", "rt-ru"]
 BAD = ("belta-ru", "https://www.belta.by")
@@ -58,6 +66,31 @@ def test_full_disk_stops_the_crawl_with_a_clear_error_and_keeps_committed_batche
         assert len(records) == len(read_manifest(batch))
         assert all(hashlib.sha256(r.body).hexdigest() == r.manifest["sha256"] for r in records)
     assert len(archived_entries(tmp_path)) == sum(v["archived"] for v in report["sources"].values())
+
+
+def test_a_batch_that_fails_to_commit_counts_each_of_its_items_once(tmp_path: Path) -> None:
+    # the disk can fill at a write or at a commit; the tmpfs test above hits either by timing, this one the commit.
+    # Through the real item pipeline: it used to count the item whose commit failed a second time.
+    source = next(s for s in load_sources(REPO / "config" / "sources.yaml") if s.id == "tass-ru")
+    run = SourceRun(source, tmp_path / "state", tmp_path / "archive", batch_size=2)
+    assert run.open()
+    crawler = get_crawler(FeedSpider, crawl_settings(source))
+    crawler.spider = FeedSpider.from_crawler(crawler, source=source, run=run)
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.closing = True  # no engine runs here to close; a real crawl closes it at the first failure
+    (tmp_path / "archive").mkdir(exist_ok=True)
+    (tmp_path / "archive" / f"{datetime.now(UTC):%Y}").write_text("a file where the year directory goes")
+    urls = [f"https://tass.ru/politika/{n}" for n in (12812345, 12812346)]
+    for url in urls:
+        item = {"url": url, "canonical_url": run.claim(url), "fetched_url": url, "status": 200, "kind": "article",
+                "http_headers": [("Content-Type", "text/html; charset=utf-8")], "body": b"<p>text</p>"}
+        if url == urls[0]:
+            pipeline.process_item(item)
+        else:  # completes the batch, whose commit cannot create its directory
+            with pytest.raises(DropItem):
+                pipeline.process_item(item)
+    assert (run.stats.found, run.stats.archived, dict(run.stats.errors)) == (2, 0, {"archive_error": 2})
+    assert run.stats.adds_up() and "cannot commit batch" in run.stats.fatal
 
 
 class BlackHole:
