@@ -44,6 +44,8 @@ BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
                   "publishdate", "date", "dc.date", "dc.date.issued", "mediator_published_time")
 LINE_BREAK = "\ue000"  # private-use marker for <br> while whitespace is collapsed
+# characters the HTML parser keeps but lxml refuses when a text is assigned back (hypothesis: "<br>\x08")
+XML_REFUSED_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # manifest `feed` keys that may carry the entry's date (the crawler's normalised one first)
 FEED_DATE_KEYS = ("published", "published_raw", "updated", "date")
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
@@ -114,7 +116,7 @@ def parse_page(html: str) -> Selector:
 def _text_of(element: lxml.html.HtmlElement) -> str:
     """Text of an element with <br> as line breaks and block children as paragraphs."""
     for br in element.iter("br"):
-        br.tail = LINE_BREAK + (br.tail or "")
+        br.tail = LINE_BREAK + XML_REFUSED_RE.sub("", br.tail or "")
     blocks = [b for b in element.iter(*BLOCK_TAGS) if not any(a.tag in BLOCK_TAGS for a in b.iterancestors())]
     if not blocks:  # source line breaks are layout; only <br> separates lines
         lines = (" ".join(part.split()) for part in element.text_content().split(LINE_BREAK))
