@@ -238,7 +238,7 @@ def rollover(es: Elasticsearch, settings: Settings,
     The retired index is force-merged to one segment in the background, ILM's
     warm phase done by hand: near-duplicate lookup queries every backing index
     for every new document and pays a term seek per band per segment, so each
-    retired month costs one segment's worth instead of its write-time dozens.
+    retired month costs one segment's worth instead of all it was written in.
     """
     resp = es.indices.rollover(alias=settings.docs_alias, conditions=conditions or ROLLOVER_CONDITIONS).body
     if not resp.get("rolled_over"):

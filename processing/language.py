@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.detector_factory import init_factory
@@ -38,7 +39,7 @@ def warm_up() -> None:
 
 def _has_letters(text: str, n: int) -> bool:
     """At least ``n`` letters, without listing every letter of a long text."""
-    return any(i + 1 >= n for i, _ in enumerate(LETTER_RE.finditer(text)))
+    return next(islice(LETTER_RE.finditer(text), n - 1, None), None) is not None
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ def english_by_function_words(text: str) -> tuple[str, float] | None:
 
     Polish, German, French... carry diacritics and none of these words at this rate.
     """
-    words = WORDS_RE.findall(text[:3000].lower())
-    if len(words) < 40 or CYRILLIC_RE.search(text[:3000]) or NON_ENGLISH_LATIN_RE.search(text[:3000]):
+    head = text[:3000]
+    words = WORDS_RE.findall(head.lower())
+    if len(words) < 40 or CYRILLIC_RE.search(head) or NON_ENGLISH_LATIN_RE.search(head):
         return None
     share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words)
     return ("en", 0.99) if share >= 0.15 else None

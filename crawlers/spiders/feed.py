@@ -49,12 +49,11 @@ class FeedSpider(SourceSpider):
                 "content-type": (response.headers.get("Content-Type") or b"application/xml").decode("latin-1")})
         except UnicodeError as exc:  # found by the fuzzer: feedparser decodes a non-UTF-8 XML encoding name
             self.logger.warning("unreadable feed %s: %s", response.url, exc)
+            parsed = None
+        if parsed is None or (parsed.bozo and not parsed.entries):
             self.run.stats.page_errors["feed_unparsable"] += 1
             return
         if parsed.bozo:
-            if not parsed.entries:
-                self.run.stats.page_errors["feed_unparsable"] += 1
-                return
             self.run.stats.page_warnings["feed_malformed"] += 1
         links = ((link, entry_metadata(e)) for e in parsed.entries if (link := entry_link(e)))
         requests = self.article_requests(links, response.meta["page_url"])
