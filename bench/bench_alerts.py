@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import helpers
 
-from mediamon.esclient import make_client
-from mediamon.settings import load_settings
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import load_settings
 from processing.alerts.engine import run_alerts
 from processing.alerts.rules import AlertsConfig
-from processing.indexsetup import setup
-from tests.conftest import drop_prefix
-from tests.docs_factory import make_document
+from processing.store.indexsetup import setup
+from tests.support.documents import make_document
+from tests.support.es import drop_prefix
 
 N_DOCS = 100_000
 NEW_PER_RUN = (100, 1_000, 10_000)

@@ -23,7 +23,8 @@ from pathlib import Path
 import psutil
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
+
 N_ARTICLES = 5000
 CONCURRENCY = 8
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
@@ -106,7 +107,7 @@ def bare_crawl(urls_file: Path) -> int:
 
 def _crawl_pair(n: int, work: Path) -> dict[str, float]:
     from crawlers.rewrite import parse_rules, rewrite
-    from mediamon.mirror.server import MirrorServer
+    from mediamon.devtools.mirror.server import MirrorServer
 
     corpus = work / f"corpus-{n}"
     write_corpus(corpus, n)

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 from elasticsearch import helpers
 
-from mediamon.document import doc_id
-from mediamon.esclient import make_client
-from mediamon.settings import load_settings
-from processing.index import DeadLetter, index_documents
-from processing.indexsetup import setup
-from tests.conftest import drop_prefix
-from tests.docs_factory import make_document
+from mediamon.core.document import doc_id
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import load_settings
+from processing.store.bulk import DeadLetter, index_documents
+from processing.store.indexsetup import setup
+from tests.support.documents import make_document
+from tests.support.es import drop_prefix
 
 N_DOCS = 50_000
 

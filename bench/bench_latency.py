@@ -1,6 +1,6 @@
 """End-to-end latency: an article appears in a mirror feed → searchable → its alert delivered.
 
-Driven by the run loop (`mediamon.pipeline.run_once`: crawl in a subprocess →
+Driven by the run loop (`mediamon.ops.run.run_once`: crawl in a subprocess →
 process → alerts, the same calls the DAG tasks make), polling one source the
 way its schedule would. The sample sites serve the bundled corpus with the
 source's real politeness; after a first full pass, one new article is
@@ -16,7 +16,6 @@ source's polling interval. Run by bench/run.py; not part of the tests.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
+
 SOURCE = "tass-en"
 POLL_INTERVAL_S = 15.0
 TIMEOUT_S = 600.0
@@ -76,14 +76,14 @@ def _delivered(settings) -> bool:
 
 
 def run(report: dict) -> None:
-    from mediamon.esclient import make_client
-    from mediamon.mirror import catalog as catalog_mod
-    from mediamon.mirror.corpus import CORPUS_DIR, load_corpus
-    from mediamon.mirror.server import MirrorServer
-    from mediamon.pipeline import run_once
-    from mediamon.settings import load_settings
-    from processing.indexsetup import setup
-    from tests.conftest import drop_prefix
+    from mediamon.core.esclient import make_client
+    from mediamon.core.settings import load_settings
+    from mediamon.devtools.mirror import catalog as catalog_mod
+    from mediamon.devtools.mirror.corpus import CORPUS_DIR, load_corpus
+    from mediamon.devtools.mirror.server import MirrorServer
+    from mediamon.ops.run import run_once
+    from processing.store.indexsetup import setup
+    from tests.support.es import drop_prefix
 
     base = load_settings()
     work = Path(tempfile.mkdtemp(prefix="mediamon-bench-latency-"))
@@ -93,14 +93,10 @@ def run(report: dict) -> None:
     settings = base.model_copy(update={"index_prefix": prefix, "data_dir": work / "data",
                                        "config_dir": _config_dir(work)})
     es = make_client(base)
-    saved = {k: os.environ.get(k) for k in ("MEDIAMON_URL_REWRITE", "MEDIAMON_DATA_DIR", "MEDIAMON_INDEX_PREFIX",
-                                            "MEDIAMON_LOCAL_ES_DIR", "MEDIAMON_CONFIG_DIR")}
     try:
         setup(es, settings, with_roles=False)
         with MirrorServer(corpus_dir=corpus, faults=False) as mirror:
-            os.environ.update(MEDIAMON_URL_REWRITE=mirror.url_rewrite(), MEDIAMON_DATA_DIR=str(settings.data_dir),
-                              MEDIAMON_INDEX_PREFIX=prefix, MEDIAMON_LOCAL_ES_DIR=str(base.local_es_dir),
-                              MEDIAMON_CONFIG_DIR=str(settings.config_dir))
+            settings = settings.model_copy(update={"url_rewrite": mirror.url_rewrite()})
             run_once(settings, source_ids=[SOURCE], es=es, progress=False)  # the source's backlog
             started = time.perf_counter()
             run_once(settings, source_ids=[SOURCE], es=es, progress=False)  # baseline: an idle cycle
@@ -134,10 +130,5 @@ def run(report: dict) -> None:
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         drop_prefix(es, prefix)
         shutil.rmtree(work, ignore_errors=True)

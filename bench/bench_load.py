@@ -25,12 +25,13 @@ import uuid
 import psutil
 
 from bench.bench_process import _pages, _WorkerMemory
-from crawlers.archive import BatchWriter
-from mediamon.esclient import make_client
-from mediamon.settings import load_settings
-from processing.indexsetup import setup
+from mediamon.core.archive import BatchWriter
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import load_settings
 from processing.runner import process_pending
-from tests.conftest import REPO, drop_prefix
+from processing.store.indexsetup import setup
+from tests.support.es import drop_prefix
+from tests.support.paths import REPO
 
 BATCH = 500
 

@@ -37,19 +37,19 @@ import psutil
 import trafilatura
 from elasticsearch import helpers
 
-from crawlers.archive import BatchWriter
-from mediamon.document import Document, doc_id
-from mediamon.esclient import make_client
-from mediamon.mirror.corpus import load_corpus
-from mediamon.mirror.server import MirrorServer
-from mediamon.settings import load_settings
+from mediamon.core.archive import BatchWriter, ManifestRecord
+from mediamon.core.document import Document, doc_id
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import load_settings
+from mediamon.devtools.mirror.corpus import load_corpus
+from mediamon.devtools.mirror.server import MirrorServer
 from processing.dedup import content_hash, find_candidates, fingerprint_document, signature
-from processing.indexsetup import setup
-from processing.pipeline import RecordInput
+from processing.record import RecordInput
 from processing.runner import _init_worker, _process_in_worker, process_pending
-from tests.conftest import REAL_FIXTURES, drop_prefix
+from processing.store.indexsetup import setup
+from tests.support.es import drop_prefix
+from tests.support.paths import REAL_FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parent.parent
 N_PAGES = 1200
 LOOKUP_SIZES = (1_000, 10_000, 100_000)
 PROBES = 200
@@ -100,9 +100,9 @@ def _pages() -> list[tuple[str, str, bytes, str | None]]:
 
 
 def _records(pages) -> list[RecordInput]:
-    fetched = datetime(2021, 11, 20, tzinfo=UTC).isoformat()
-    return [RecordInput({"url": u, "canonical_url": u, "source": s, "status": 200, "fetched_at": fetched,
-                         "kind": "telegram_post" if s.startswith("telegram") else "article"}, body, ctype)
+    fetched = datetime(2021, 11, 20, tzinfo=UTC)
+    return [RecordInput(ManifestRecord(batch="bench", url=u, canonical_url=u, source=s, offset=0, fetched_at=fetched,
+                                       kind="telegram_post" if s.startswith("telegram") else "article"), body, ctype)
             for u, s, body, ctype in pages]
 
 

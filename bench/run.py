@@ -21,7 +21,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
+
 sys.path.insert(0, str(REPO))
 
 BENCHES = ["bench_index", "bench_crawl", "bench_process", "bench_alerts", "bench_latency", "bench_load"]

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from crawlers.rewrite import RewriteRulesError
-from crawlers.sources import SourcesError
+from crawlers.run import crawl
+from mediamon.core.errors import ConfigError
+from mediamon.core.settings import load_settings
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -34,13 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", type=_setting, default=[], help="Scrapy setting override")
     parser.add_argument("--progress", action="store_true", help="show a progress display on stderr")
     args = parser.parse_args(argv)
-    from crawlers.run import crawl
-    from mediamon.settings import load_settings
-
     try:
-        report = crawl(load_settings(), args.sources or None, args.sources_file, progress=args.progress,
-                       overrides=dict(args.set))
-    except (SourcesError, RewriteRulesError, ValidationError) as exc:
+        settings = load_settings()
+        if args.sources_file:
+            settings = settings.model_copy(update={"sources_file": args.sources_file.resolve()})
+        report = crawl(settings, args.sources or None, progress=args.progress, overrides=dict(args.set))
+    except (ConfigError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:

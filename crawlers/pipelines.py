@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawlers.archive import ArchiveError
+from mediamon.core.archive import ArchiveError
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ async def wait_turn(host: str, delay: float, concurrency: int) -> None:
 
 async def _sleep(seconds: float) -> None:
     """A reactor timer: works under whichever Twisted reactor the host process installed."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one first
 
     await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Request, Response
 
+from mediamon.core.errors import ConfigError
+
 Rules = list[tuple[str, str]]
 
 
-class RewriteRulesError(ValueError):
+class RewriteRulesError(ConfigError):
     """MEDIAMON_URL_REWRITE is malformed."""
 
 

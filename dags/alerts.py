@@ -11,24 +11,24 @@ from datetime import datetime
 
 from airflow.sdk import Asset, dag, task
 
-from mediamon import dagsupport
+from mediamon.ops import scheduling
 
 
 @dag(
     dag_id="mediamon_alerts",
-    schedule=[Asset(uri=dagsupport.DOCS_ASSET_URI, name="mediamon_docs")],
+    schedule=[Asset(uri=scheduling.DOCS_ASSET_URI, name="mediamon_docs")],
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=dagsupport.stage_task_args(),
+    default_args=scheduling.stage_task_args(),
     tags=["mediamon", "alerts"],
 )
 def mediamon_alerts():
     @task
     def run_alerts() -> dict:
-        from mediamon.pipeline import run_alert_rules
+        from mediamon.ops.process import run_alert_rules  # lazy: keeps DAG parsing cheap
 
-        return run_alert_rules(dagsupport.task_settings())
+        return run_alert_rules(scheduling.task_settings())
 
     run_alerts()
 

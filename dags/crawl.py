@@ -12,10 +12,10 @@ from datetime import datetime
 
 from airflow.sdk import Asset, dag, task
 
-from mediamon import dagsupport
+from mediamon.ops import scheduling
 
 
-def crawl_dag(source: dagsupport.CrawlSchedule):
+def crawl_dag(source: scheduling.CrawlSchedule):
     raw_batches = Asset(uri=source.asset_uri, name=f"mediamon_raw_{source.source_id}")
 
     @dag(
@@ -24,17 +24,16 @@ def crawl_dag(source: dagsupport.CrawlSchedule):
         start_date=datetime(2026, 1, 1),
         catchup=False,
         max_active_runs=1,
-        default_args=dagsupport.crawl_task_args(),
+        default_args=scheduling.crawl_task_args(),
         tags=["mediamon", "crawl"],
         doc_md=f"Crawl `{source.source_id}` into the raw archive; one `{source.asset_uri}` event per new batch.",
     )
     def crawl_source():
         @task
         def crawl() -> list[str]:
-            from mediamon.pipeline import crawl_in_subprocess
+            from mediamon.ops.crawl import crawl_in_subprocess  # lazy: keeps DAG parsing cheap
 
-            crawled = crawl_in_subprocess([source.source_id], dagsupport.sources_file(),
-                                          scrapy_settings=dagsupport.crawl_scrapy_settings())
+            crawled = crawl_in_subprocess(scheduling.task_settings(), [source.source_id])
             return [str(p) for p in crawled.new_batches]
 
         @task(outlets=[raw_batches], retries=0)
@@ -47,5 +46,5 @@ def crawl_dag(source: dagsupport.CrawlSchedule):
     return crawl_source()
 
 
-for _source in dagsupport.crawl_schedules():
+for _source in scheduling.crawl_schedules():
     globals()[f"crawl_{_source.source_id.replace('-', '_')}"] = crawl_dag(_source)

@@ -1,7 +1,7 @@
 """Hourly health: is every source still publishing, and is everything archived also indexed?
 
 Both checks fail the task (loudly, no retries) when they find a gap; the logic
-and thresholds live in processing.health.
+and thresholds live in processing.reports.health.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
-from mediamon import dagsupport
+from mediamon.ops import scheduling
 
 
 @dag(
@@ -31,24 +31,19 @@ from mediamon import dagsupport
 def mediamon_health():
     @task
     def source_freshness(params=None) -> list[dict]:
-        from datetime import timedelta
-
-        from processing.health import check_freshness
+        from mediamon.ops.health import source_freshness  # lazy: keeps DAG parsing cheap
 
         wanted = set(params["sources"])
-        sources = [s.source_id for s in dagsupport.crawl_schedules() if not wanted or s.source_id in wanted]
-        return check_freshness(dagsupport.task_settings(), sources,
-                               stale_factor=float(params["stale_factor"]),
-                               min_silence=timedelta(hours=float(params["min_silence_hours"])))
+        sources = [s.source_id for s in scheduling.crawl_schedules() if not wanted or s.source_id in wanted]
+        return source_freshness(scheduling.task_settings(), sources, float(params["stale_factor"]),
+                                float(params["min_silence_hours"]))
 
     @task
     def archive_vs_index(params=None) -> list[dict]:
-        from datetime import timedelta
+        from mediamon.ops.health import archive_vs_index  # lazy: keeps DAG parsing cheap
 
-        from processing.health import check_archive_vs_index
-
-        return check_archive_vs_index(dagsupport.task_settings(), only=list(params["sources"]) or None,
-                                      grace=timedelta(minutes=float(params["grace_minutes"])))
+        return archive_vs_index(scheduling.task_settings(), list(params["sources"]) or None,
+                                float(params["grace_minutes"]))
 
     source_freshness()
     archive_vs_index()

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
-from mediamon import dagsupport
+from mediamon.ops import scheduling
 
 
 @dag(
@@ -20,7 +20,7 @@ from mediamon import dagsupport
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=dagsupport.stage_task_args(),
+    default_args=scheduling.stage_task_args(),
     params={
         "since": Param("", type="string", description="ISO date or age (7d, 12h); empty: whole archive"),
         "sources": Param([], type="array", items={"type": "string"}, description="source ids; empty: all"),
@@ -30,9 +30,9 @@ from mediamon import dagsupport
 def mediamon_reprocess():
     @task
     def reprocess(params=None) -> dict:
-        from mediamon.pipeline import reprocess_archive
+        from mediamon.ops.process import reprocess_archive  # lazy: keeps DAG parsing cheap
 
-        return reprocess_archive(dagsupport.task_settings(), since=params["since"] or None,
+        return reprocess_archive(scheduling.task_settings(), since=params["since"] or None,
                                  sources=list(params["sources"]) or None)
 
     reprocess()

@@ -1,5 +1,5 @@
 """`python -m mediamon` — the same as the `mediamon` console script."""
 
-from mediamon.cli import main
+from mediamon.cli.main import main
 
 main()

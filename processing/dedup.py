@@ -28,7 +28,7 @@ import numpy as np
 from datasketch import MinHash
 from elasticsearch import Elasticsearch
 
-from mediamon.document import Document
+from mediamon.core.document import Document
 
 SHINGLE_WORDS = 4
 NUM_PERM = 126

@@ -30,6 +30,7 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from mediamon.core.errors import MediamonError
 from processing.dates import (
     DateRejected,
     ParsedDate,
@@ -51,7 +52,7 @@ FEED_DATE_KEYS = ("published", "published_raw", "updated", "date")
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 
 
-class ExtractionFailed(Exception):
+class ExtractionFailed(MediamonError):
     """The record holds no article; ``reason`` is the quarantine key, ``detail`` says why."""
 
     def __init__(self, reason: str, detail: str) -> None:

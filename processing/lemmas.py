@@ -19,7 +19,7 @@ CYRILLIC_RE = re.compile(r"[а-яёіўґєї]", re.IGNORECASE)
 
 @lru_cache(maxsize=1)
 def _morph():
-    import pymorphy3
+    import pymorphy3  # lazy: its dictionaries take a second to load and only Russian text needs them
 
     return pymorphy3.MorphAnalyzer(lang="ru")
 

@@ -16,19 +16,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mediamon.core.archive import ManifestRecord
+
 
 @dataclass(frozen=True)
 class QuarantineEntry:
     reason: str  # short key: js_challenge, empty_extraction, undecodable, http_status, ...
     detail: str
-    manifest: dict[str, Any]
+    manifest: ManifestRecord
 
     def as_json(self) -> dict[str, Any]:
         m = self.manifest
-        return {"reason": self.reason, "detail": self.detail, "url": m.get("url"), "source": m.get("source"),
-                "kind": m.get("kind"), "fetched_at": m.get("fetched_at"), "status": m.get("status"),
-                "raw_ref": {"batch": m.get("batch"), "warc_file": m.get("warc_file"), "offset": m.get("offset"),
-                            "sha256": m.get("sha256")},
+        return {"reason": self.reason, "detail": self.detail, "url": m.url, "source": m.source,
+                "kind": m.kind, "fetched_at": m.fetched_at.isoformat() if m.fetched_at else None, "status": m.status,
+                "raw_ref": {"batch": m.batch, "warc_file": m.warc_file, "offset": m.offset, "sha256": m.sha256},
                 "quarantined_at": datetime.now(UTC).isoformat()}
 
 

@@ -2,7 +2,7 @@
 
 Why one loader: the worker processes of the runner and `mediamon extract` must
 apply exactly the same rules; each file goes through its pydantic schema
-(``processing.configfile``), so a bad file fails at load time with the file,
+(``mediamon.core.configfile``), so a bad file fails at load time with the file,
 the entry and the field.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mediamon.core.configfile import ConfigFileError, load_config
 from processing.clean import compile_boilerplate
-from processing.configfile import load_config
 from processing.enrich import AlarmismFile, EnrichRules, NarrativesFile, SpeakersFile, compile_rules
 
 
@@ -39,13 +39,11 @@ class ProcessingRules:
     enrich: EnrichRules
 
 
-def load_rules(config_dir: Path) -> ProcessingRules:
+def load_processing_rules(config_dir: Path) -> ProcessingRules:
     extraction = load_config(config_dir / "extraction.yaml", ExtractionRules)
     try:
         boilerplate = compile_boilerplate(extraction.boilerplate)
     except re.error as exc:
-        from processing.configfile import ConfigFileError
-
         raise ConfigFileError(f"{config_dir / 'extraction.yaml'}: boilerplate: bad pattern: {exc}") from exc
     return ProcessingRules(
         extraction=extraction,

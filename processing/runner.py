@@ -1,7 +1,7 @@
 """The batch runner: every unprocessed raw batch -> documents in Elasticsearch, counts that add up.
 
 Per batch: records are streamed from the WARC into a process pool running the
-per-record stages (``processing.pipeline``); the parent then groups
+per-record stages (``processing.record``); the parent then groups
 near-duplicates against the whole index (serialised, one batch at a time, so
 two batches never race on a group), bulk-indexes, refreshes so the next batch
 sees these documents, and only then marks the batch done in
@@ -26,15 +26,26 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crawlers.archive import ArchivedRecord, iter_batches, iter_records, read_manifest
-from mediamon.document import Document
-from mediamon.settings import Settings
-from processing import batches, language
+from mediamon.core.archive import (
+    ArchivedRecord,
+    ManifestRecord,
+    count_records,
+    iter_batches,
+    iter_records,
+    read_manifest,
+)
+from mediamon.core.document import Document
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import Settings
+from mediamon.core.sources import Source, load_sources, sources_by_id
+from processing import language
 from processing.dedup import assign_groups
-from processing.index import DeadLetter, index_documents
-from processing.pipeline import Outcome, RecordInput, SourceMeta, build_document, load_source_meta
 from processing.quarantine import QuarantineEntry, write_batch
-from processing.rules import ProcessingRules, load_rules
+from processing.record import Outcome, RecordInput, build_document
+from processing.rules import ProcessingRules, load_processing_rules
+from processing.store import ledger
+from processing.store.bulk import DeadLetter, index_documents
+from processing.store.indexsetup import setup
 
 log = logging.getLogger(__name__)
 CHUNKSIZE = 4
@@ -87,12 +98,12 @@ class ProcessReport:
 # Per worker process: rules and source metadata are loaded once by the pool
 # initializer instead of being pickled with every record. Nothing is shared
 # between processes or hosts through it.
-_worker_context: tuple[dict[str, SourceMeta], ProcessingRules] | None = None
+_worker_context: tuple[dict[str, Source], ProcessingRules] | None = None
 
 
 def _init_worker(config_dir: Path, sources_file: Path) -> None:
     global _worker_context
-    _worker_context = (load_source_meta(sources_file), load_rules(config_dir))
+    _worker_context = (sources_by_id(load_sources(sources_file)), load_processing_rules(config_dir))
     language.warm_up()
 
 
@@ -101,19 +112,17 @@ def _process_in_worker(record: RecordInput) -> Outcome:
     return process_record(record, *_worker_context)
 
 
-def process_record(record: RecordInput, sources: dict[str, SourceMeta], rules: ProcessingRules) -> Outcome:
+def process_record(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules) -> Outcome:
     """The per-record stages; an unexpected error quarantines the record instead of stopping the batch."""
     try:
         return build_document(record, sources, rules)
     except Exception as exc:  # a bug or a pathological page must not cost the other records
-        log.exception("processing failed for %s", record.manifest.get("url"))
+        log.exception("processing failed for %s", record.manifest.url)
         return Outcome(reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000])
 
 
 def record_input(record: ArchivedRecord) -> RecordInput:
-    content_type = next((v for k, v in record.http_headers if k.lower() == "content-type"),
-                        record.manifest.get("content_type"))
-    return RecordInput(manifest=record.manifest, body=record.body, content_type=content_type)
+    return RecordInput(manifest=record.manifest, body=record.body, content_type=record.content_type)
 
 
 # --- parent side ----------------------------------------------------------------
@@ -123,13 +132,13 @@ def record_input(record: ArchivedRecord) -> RecordInput:
 class RunContext:
     settings: Settings
     es: Elasticsearch
-    sources: dict[str, SourceMeta]
+    sources: dict[str, Source]
     rules: ProcessingRules
     pool: ProcessPoolExecutor | None
     on_record: Callable[[int], None] = lambda n: None
 
 
-def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tuple[dict[str, Any], Outcome]]:
+def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tuple[ManifestRecord, Outcome]]:
     inputs = (record_input(r) for r in records)
     if ctx.pool is None:
         for item in inputs:
@@ -146,7 +155,8 @@ def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tu
 def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None = None) -> ProcessReport:
     report = ProcessReport()
     batch_id = batch_dir.name
-    records = (r for r in iter_records(batch_dir) if not only_sources or r.manifest.get("source") in only_sources)
+    manifest = read_manifest(batch_dir)
+    records = (r for r in iter_records(batch_dir, manifest) if not only_sources or r.manifest.source in only_sources)
     docs: list[Document] = []
     quarantined: list[QuarantineEntry] = []
     for manifest, outcome in _outcomes(ctx, records):
@@ -169,8 +179,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     report.created, report.updated, report.unchanged, report.failed = (
         counts.created, counts.updated, counts.unchanged, counts.failed)
     write_batch(ctx.settings.data_dir, batch_id, quarantined)
-    sources = sorted({m.get("source", "") for m in read_manifest(batch_dir)})
-    batches.mark_done(ctx.es, ctx.settings, batch_id, {
+    sources = sorted({m.source for m in manifest})
+    ledger.mark_done(ctx.es, ctx.settings, batch_id, {
         "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),
         "duplicates": report.duplicates, "reprocessed_sources": sorted(only_sources) if only_sources else None})
@@ -180,24 +190,23 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
 
 
 def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunContext:
-    from mediamon.esclient import make_client
-
-    sources_file = settings.config_dir / "sources.yaml"
-    ctx = RunContext(settings=settings, es=es or make_client(settings), sources=load_source_meta(sources_file),
-                     rules=load_rules(settings.config_dir), pool=None)
+    sources_file = settings.sources_path
+    ctx = RunContext(settings=settings, es=es or make_client(settings),
+                     sources=sources_by_id(load_sources(sources_file)),
+                     rules=load_processing_rules(settings.config_dir), pool=None)
     if workers > 1:
         ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                        initargs=(settings.config_dir, sources_file))
     if not ctx.es.indices.exists_alias(name=settings.docs_alias):
-        from processing.indexsetup import setup
-
         setup(ctx.es, settings, with_roles=False)  # first run on a fresh cluster: template and write alias
-    batches.ensure_index(ctx.es, settings)
+    ledger.ensure_index(ctx.es, settings)
     return ctx
 
 
 def _record_count(batch_dir: Path, only_sources: set[str] | None) -> int:
-    return sum(1 for m in read_manifest(batch_dir) if not only_sources or m.get("source") in only_sources)
+    if not only_sources:
+        return count_records(batch_dir)
+    return sum(1 for m in read_manifest(batch_dir) if m.source in only_sources)
 
 
 def _run(settings: Settings, es: Elasticsearch | None, workers: int, progress: bool,
@@ -225,7 +234,7 @@ def process_pending(settings: Settings, es: Elasticsearch | None = None, workers
                     progress: bool = True) -> ProcessReport:
     """Process every committed batch not yet marked done, oldest first. Re-running is a no-op."""
     def pending(ctx: RunContext, found: list[Path]) -> list[Path]:
-        done = batches.done_batches(ctx.es, settings, [b.name for b in found])
+        done = ledger.done_batches(ctx.es, settings, [b.name for b in found])
         return [b for b in found if b.name not in done]
 
     return _run(settings, es, workers, progress, pending, None)

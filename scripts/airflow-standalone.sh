@@ -4,7 +4,7 @@
 # Runs `airflow standalone` (api-server, scheduler, dag-processor, triggerer; SQLite metadata) with
 # AIRFLOW_HOME under the data dir, the repository's dags/ folder, and the local Elasticsearch node
 # (`make airflow` starts it first; its credentials are found under the data dir). By default the crawl
-# DAGs crawl the bundled sample sites, served on 127.0.0.1 by `python -m mediamon.mirror`; set
+# DAGs crawl the bundled sample sites, served on 127.0.0.1 by `python -m mediamon.devtools.mirror`; set
 # MEDIAMON_AIRFLOW_REAL_SITES=1 to crawl the real sites instead. Stop with Ctrl-C.
 #   UI: http://127.0.0.1:${AIRFLOW_PORT:-8080}  user `admin`, password printed at start and kept in
 #   $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated
@@ -37,7 +37,7 @@ cleanup() { if [ -n "$mirror_pid" ]; then kill "$mirror_pid" 2>/dev/null || true
 trap cleanup EXIT INT TERM
 if [ "${MEDIAMON_AIRFLOW_REAL_SITES:-0}" != 1 ]; then
   port="${MEDIAMON_MIRROR_PORT:-8800}"
-  "$PY/python" -m mediamon.mirror --port "$port" > "$AIRFLOW_HOME/mirror.out" 2>&1 &
+  "$PY/python" -m mediamon.devtools.mirror --port "$port" > "$AIRFLOW_HOME/mirror.out" 2>&1 &
   mirror_pid=$!
   for _ in $(seq 50); do
     grep -q '^MEDIAMON_URL_REWRITE=' "$AIRFLOW_HOME/mirror.out" && break

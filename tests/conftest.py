@@ -14,22 +14,21 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from mediamon import eslocal
-from mediamon.esclient import make_client
-from mediamon.settings import Settings, load_settings
-from processing.indexsetup import setup
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-REAL_FIXTURES = SHARED / "fixtures" / "real"
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import Settings, load_settings
+from mediamon.devtools import localnode
+from mediamon.devtools.mirror.server import MirrorServer
+from processing.store.indexsetup import setup
+from tests.support.es import drop_prefix
+from tests.support.paths import REAL_FIXTURES
 
 
 @pytest.fixture(scope="session")
 def es_base_settings() -> Settings:
     """Settings of the running local node (started once per session if needed)."""
     settings = load_settings()
-    if not settings.es_url or not eslocal.is_local(settings):
-        eslocal.start(settings)
+    if not settings.es_url or not localnode.is_local(settings):
+        localnode.start(settings)
         settings = load_settings()
     return settings
 
@@ -37,15 +36,6 @@ def es_base_settings() -> Settings:
 @pytest.fixture(scope="session")
 def es_admin(es_base_settings: Settings) -> Elasticsearch:
     return make_client(es_base_settings)
-
-
-def drop_prefix(es: Elasticsearch, prefix: str) -> None:
-    """Delete a test prefix's indices by name (wildcard deletes are refused on purpose)."""
-    names = list(es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-    if names:
-        es.indices.delete(index=",".join(names))
-    if es.indices.exists_index_template(name=f"{prefix}-docs"):
-        es.indices.delete_index_template(name=f"{prefix}-docs")
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ def second_es_node(es_base_settings: Settings) -> Iterator[Settings]:
     base.mkdir(mode=0o755, exist_ok=True)
     settings = es_base_settings.model_copy(update={"local_es_dir": base, "es_url": None, "es_password": None})
     yield settings
-    eslocal.stop(settings)
+    localnode.stop(settings)
 
 
 @pytest.fixture
@@ -78,3 +68,21 @@ def real_fixtures() -> Path:
     if not REAL_FIXTURES.is_dir():
         pytest.skip("../shared/fixtures/real is absent")
     return REAL_FIXTURES
+
+
+@pytest.fixture(scope="module")
+def mirror() -> Iterator[MirrorServer]:
+    """The mirror of the sample sites on 127.0.0.1, with its transient faults on."""
+    with MirrorServer(faults=True) as server:
+        yield server
+
+
+# Fixtures that need the real Elasticsearch node: a test using any of them is marked `es`,
+# so `pytest -m "not es"` runs the pure tests without starting a node.
+ES_FIXTURES = {"es_base_settings", "es_admin", "es_settings", "second_es_node"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.es)

@@ -57,7 +57,7 @@ class SSRFGuardMiddleware:
             ipaddress.ip_address(host)
             ip = host
         except ValueError:
-            from twisted.internet import reactor
+            from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one
 
             try:
                 ip = await maybe_deferred_to_future(reactor.resolve(host))

@@ -35,7 +35,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.max_wait = settings.getfloat("MEDIAMON_RETRY_MAX_WAIT", 60.0)
 
     async def _wait(self, request: Request, retry_after: float | None) -> None:
-        from twisted.internet import reactor
+        from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one first
 
         attempt = request.meta.get("retry_times", 0)
         delay = min(self.max_wait, max(retry_after or 0.0, self.backoff_base * 2 ** attempt))

@@ -28,9 +28,9 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawlers.canonical import canonical_url
+from crawlers.crawl_state import SourceRun
 from crawlers.middlewares import Dropped
-from crawlers.sources import Source
-from crawlers.state import SourceRun
+from mediamon.core.sources import Source
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

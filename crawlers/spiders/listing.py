@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Request, Response
 
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 
 
 class ListingSpider(SourceSpider):
@@ -34,7 +34,7 @@ class ListingSpider(SourceSpider):
                         if listing.get("title_selector") else None,
                         "published_raw": item.css(listing["date_selector"]).get()
                         if listing.get("date_selector") else None}
-                yield response.urljoin(href.strip()), meta
+                yield href, meta  # article_request resolves it (absolute_url copes with hostile hrefs)
 
         requests = self.article_requests(links(), response.meta["page_url"])
         yield from requests
@@ -43,7 +43,7 @@ class ListingSpider(SourceSpider):
         next_url = None
         if listing.get("next_selector"):
             href = response.css(listing["next_selector"]).get()
-            next_url = response.urljoin(href) if href else None
+            next_url = absolute_url(response.url, href) if href else None
         elif listing.get("page_url"):
             next_url = listing["page_url"].replace("{n}", str(page + 1))
         if next_url and self.source.allows(next_url):

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import httpx
 
+from mediamon.core.errors import OperationFailed
 from processing.alerts.message import Message
 from processing.alerts.rules import Channel, EmailChannel, FileChannel, Retry, WebhookChannel
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryFailed(RuntimeError):
+class DeliveryFailed(OperationFailed):
     """The channel did not take the message; the text says why (never a secret)."""
 
 

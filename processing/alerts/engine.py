@@ -21,13 +21,15 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from mediamon.settings import Settings
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import Settings
+from mediamon.core.sources import SourcesError, load_sources
 from processing.alerts import flatline, match, new_term, spike, threshold
+from processing.alerts.alert_state import StateStore, is_silenced
 from processing.alerts.deliver import send
 from processing.alerts.evidence import Candidate, Window
 from processing.alerts.message import compose
-from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, load_rules
-from processing.alerts.state import StateStore, is_silenced
+from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, load_alert_rules
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +64,9 @@ class AlertsReport:
 def run_alerts(settings: Settings, es: Elasticsearch | None = None, now: datetime | None = None,
                rules_path: Path | None = None, config: AlertsConfig | None = None) -> AlertsReport:
     """Evaluate all enabled rules once and deliver what is pending. Safe to run concurrently and repeatedly."""
-    if es is None:
-        from mediamon.esclient import make_client
-
-        es = make_client(settings)
+    es = es or make_client(settings)
     now = now or datetime.now(UTC)
-    config = config or load_rules(rules_path or settings.config_dir / "alerts.yaml")
+    config = config or load_alert_rules(rules_path or settings.config_dir / "alerts.yaml")
     report = AlertsReport(rules=len(config.active_rules))
     state = StateStore(es, settings.alerts_index)
     state.ensure()
@@ -228,16 +227,12 @@ def _record_attempt(state: StateStore, alert: dict[str, Any], channel: str, erro
 
 
 def _configured_sources(settings: Settings) -> list[str] | None:
-    """Source ids of config/sources.yaml, when the crawler package and the file are there."""
-    try:
-        from crawlers.sources import SourcesError, load_sources
-    except ImportError:
-        return None
-    path = settings.config_dir / "sources.yaml"
+    """Source ids of the sources file, when there is one."""
+    path = settings.sources_path
     if not path.is_file():
         return None
     try:
-        return [source.id for source in load_sources(path, settings=settings)]
+        return [source.id for source in load_sources(path)]
     except SourcesError as exc:  # the crawler reports it; flatline falls back to the sources seen
         log.warning("flatline: %s", exc)
         return None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from processing.alerts.evidence import fmt_time
-from processing.kibana import DATA_VIEW_ID, discover_url
+from processing.store.kibana import DATA_VIEW_ID, discover_url
 
 DOCS_PER_ALERT_IN_DIGEST = 3
 

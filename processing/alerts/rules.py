@@ -15,14 +15,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from processing.configfile import read_yaml
+from mediamon.core.configfile import read_yaml
+from mediamon.core.errors import ConfigError
 
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 TIME_FIELDS = Literal["published_at", "indexed_at", "fetched_at"]
 
 
-class RulesError(ValueError):
+class RulesError(ConfigError):
     """config/alerts.yaml is unreadable or invalid; the message names file, rule and field."""
 
 
@@ -218,7 +219,7 @@ class AlertsConfig(_Strict):
         return [r for r in self.rules if r.enabled]
 
 
-def load_rules(path: Path) -> AlertsConfig:
+def load_alert_rules(path: Path) -> AlertsConfig:
     """Parse and validate an alerts file; a missing file means no rules (nothing to alert on)."""
     if not path.is_file():
         return AlertsConfig()

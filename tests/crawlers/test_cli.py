@@ -9,20 +9,11 @@ from pathlib import Path
 
 import yaml
 
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import REPO, crawl_env, run_crawl
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import crawl_env, fast_sources, run_crawl
+from tests.support.paths import REPO
 
 MEDIAMON = Path(sys.executable).parent / "mediamon"
-
-
-def fast_sources(tmp_path: Path, ids: set[str], **politeness: object) -> Path:
-    """The real entries of ``ids`` with no delay: a user's own --sources file."""
-    entries = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))["sources"]
-    chosen = [dict(e, politeness={**e.get("politeness", {}), "download_delay": 0, **politeness})
-              for e in entries if e["id"] in ids]
-    path = tmp_path / "my-sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": chosen}, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def test_mediamon_crawl_prints_a_table_per_source(mirror: MirrorServer, tmp_path: Path) -> None:

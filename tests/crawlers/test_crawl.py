@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawlers.archive import read_record
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import archived_entries, run_crawl
+from mediamon.core.archive import ManifestRecord, read_record
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import archived_entries, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_real_kremlin_pages_are_archived_byte_identical(mirror: MirrorServer, fi
     by_url = {e["url"]: e for e in first_crawl["entries"]}
     for name, article_id in (("news-77428.html", 77428), ("news-77329.html", 77329)):
         entry = by_url[f"http://kremlin.ru/events/president/news/{article_id}"]
-        record = read_record(Path(entry["batch_dir"]), entry)
+        record = read_record(Path(entry["batch_dir"]), ManifestRecord.model_validate(entry))
         assert record.body == (real_fixtures / "kremlin" / name).read_bytes()
 
 
@@ -101,7 +101,7 @@ def test_telegram_posts_are_items_with_permalink_date_and_text(mirror: MirrorSer
         assert post["kind"] == "telegram_post"
         assert post["url"] == f"https://t.me/MFARussia/{post['feed']['post_id']}"
         assert post["feed"]["published"] and post["feed"]["text"]
-        body = read_record(Path(post["batch_dir"]), post).body.decode("utf-8")
+        body = read_record(Path(post["batch_dir"]), ManifestRecord.model_validate(post)).body.decode("utf-8")
         assert f'data-post="MFARussia/{post["feed"]["post_id"]}"' in body
 
 
@@ -114,7 +114,8 @@ def test_encodings_are_detected_and_recorded(mirror: MirrorServer, first_crawl: 
             assert entry["encoding"].replace("_", "-").lower() in {article.encoding, "cp1251"} | (
                 {"koi8-r"} if article.encoding == "koi8-r" else set()), article.url
             assert entry["encoding_declared"] is article.encoding_declared, article.url
-            text = html.unescape(read_record(Path(entry["batch_dir"]), entry).body.decode(article.encoding))
+            record = read_record(Path(entry["batch_dir"]), ManifestRecord.model_validate(entry))
+            text = html.unescape(record.body.decode(article.encoding))
             assert any(i.title in text for i in mirror.corpus[article.source])
             checked += 1
     assert checked >= 3  # header-declared, meta-only, undeclared cp1251 and a koi8-r page

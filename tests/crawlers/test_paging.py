@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import archived_entries, run_crawl
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import archived_entries, run_crawl
 
 PAGED = {"kremlin-en": "en", "belta-en": "en", "telegram-mfarussia": "ru"}
 N_ITEMS = 45  # three pages of 20 on every paged site

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.archive import INCOMING, BatchWriter, iter_batches
-from crawlers.state import CrawlState, StateBusy
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import REPO, archived_entries, crawl_command, crawl_env, run_crawl
+from crawlers.crawl_state import CrawlState, StateBusy
+from mediamon.core.archive import INCOMING, BatchWriter, iter_batches
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import archived_entries, crawl_command, crawl_env, run_crawl
+from tests.support.paths import REPO
 
 SOURCES = ["ria-ru", "tass-ru", "kremlin-ru", "belta-ru"]
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from crawlers.sources import SourcesError, load_sources, select
-from mediamon.cli import main
-from tests.crawlers.conftest import REPO
+from mediamon.cli.main import main
+from mediamon.core.sources import SourcesError, load_sources, select
+from tests.support.paths import REPO
 
 CONTRACT_IDS = {"mid-ru", "mid-en", "kremlin-ru", "kremlin-en", "tass-ru", "tass-en", "ria-ru", "rt-en", "rt-ru",
                 "sputnik-en", "belta-ru", "belta-en", "belta-be", "telegram-mfarussia"}

@@ -8,11 +8,11 @@ from pathlib import Path
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
-from crawlers.sources import load_sources
+from crawlers.crawl_state import SourceRun
 from crawlers.spiders import FeedSpider, SitemapSpider
 from crawlers.spiders.base import SourceSpider
-from crawlers.state import SourceRun
-from tests.crawlers.conftest import REPO
+from mediamon.core.sources import load_sources
+from tests.support.paths import REPO
 
 NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">

@@ -2,7 +2,7 @@
 
 Airflow reads its configuration when first imported, so the environment is set
 here, at collection time, before any test module imports it. Retry delays are
-shortened through the same variables production uses (mediamon.dagsupport),
+shortened through the same variables production uses (mediamon.ops.scheduling),
 so a failing crawl retries in a second instead of minutes.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="mediamon-airflow-"))
 atexit.register(shutil.rmtree, AIRFLOW_HOME, True)
 

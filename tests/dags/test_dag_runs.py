@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from elasticsearch import Elasticsearch
 
-from crawlers.archive import iter_batches, read_manifest
-from mediamon.mirror.corpus import CORPUS_DIR
-from mediamon.mirror.server import MirrorServer
-from mediamon.settings import Settings
-from processing.health import HealthGap, check_freshness
-from processing.indexsetup import setup
+from mediamon.core.archive import iter_batches, read_manifest
+from mediamon.core.settings import Settings
+from mediamon.devtools.mirror.corpus import CORPUS_DIR
+from mediamon.devtools.mirror.server import MirrorServer
 from processing.quarantine import iter_quarantined
-from tests.conftest import drop_prefix
-from tests.dags.conftest import REPO
+from processing.reports.health import HealthGap, check_freshness
+from processing.store.indexsetup import setup
+from tests.support.crawl import fast_sources
+from tests.support.es import drop_prefix
+from tests.support.paths import REPO
 
 SOURCES = ["tass-en", "belta-be"]
 
@@ -37,15 +37,6 @@ class Pipeline:
     settings: Settings
     mirror: MirrorServer
     es: Elasticsearch
-
-
-def fast_sources_file(directory: Path) -> Path:
-    data = yaml.safe_load((REPO / "config" / "sources.yaml").read_text(encoding="utf-8"))
-    for source in data["sources"]:
-        source.setdefault("politeness", {})["download_delay"] = 0
-    path = directory / "sources.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 @contextmanager
@@ -60,7 +51,7 @@ def pipeline(base: Settings, es: Elasticsearch, workdir: Path, corpus_dir: Path 
         mp.setenv("MEDIAMON_INDEX_PREFIX", prefix)
         mp.setenv("MEDIAMON_DATA_DIR", str(settings.data_dir))
         mp.setenv("MEDIAMON_LOCAL_ES_DIR", str(base.local_es_dir))
-        mp.setenv("MEDIAMON_SOURCES_FILE", str(fast_sources_file(workdir)))
+        mp.setenv("MEDIAMON_SOURCES_FILE", str(fast_sources(workdir)))
         mp.setenv("MEDIAMON_URL_REWRITE", rewrite or mirror.url_rewrite())
         # Scrapy's own retries kept short: the test is about Airflow's retries around the crawl.
         mp.setenv("MEDIAMON_CRAWL_SETTINGS", '{"RETRY_TIMES": 1, "MEDIAMON_RETRY_BACKOFF": 0.1}')

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from crawlers.sources import load_sources
-from tests.dags.conftest import REPO
+from mediamon.core.sources import load_sources
+from tests.support.paths import REPO
 
 SOURCES = load_sources(REPO / "config" / "sources.yaml")
 

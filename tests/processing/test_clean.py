@@ -6,8 +6,7 @@ import pytest
 
 from processing.clean import LUCENE_TERM_BYTES, clean_authors, clean_text, fits_keyword, normalise
 from processing.extract import PageContext, extract
-
-from .conftest import ground_truth, shingles
+from tests.support.scoring import ground_truth, shingles
 
 
 def test_nfc_soft_hyphens_zero_width_and_spaces(rules):
@@ -58,7 +57,7 @@ def test_cleaning_loses_no_article_text(real_fixtures, sources, rules, site, sou
     """Every ground-truth 4-gram the extractor found survives cleaning, for both selector and generic paths."""
     body, url, truth = ground_truth(real_fixtures, site)
     truth_shingles = shingles(truth)
-    for selectors in (sources[source_id].selectors, {}):
+    for selectors in (sources[source_id].selectors.model_dump(), {}):
         page = extract(body, None, PageContext(url=url, domain="x", selectors=selectors), [], 40)
         cleaned, _report = clean_text(page.text, rules.boilerplate, page.title, 100_000)
         before = shingles(page.text) & truth_shingles

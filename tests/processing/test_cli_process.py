@@ -8,9 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from mediamon.cli import main
-
-from .conftest import CONFIG, ground_truth, shingle_f1
+from mediamon.cli.main import main
+from tests.support.paths import CONFIG
+from tests.support.scoring import ground_truth, shingle_f1
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_bad_rules_file_is_exit_code_2(tmp_path, monkeypatch):
 
 
 def test_process_and_reprocess_commands(env, tmp_path):
-    from tests.processing.test_runner import STORY, page, write_batch
+    from tests.support.batches import STORY, page, write_batch
 
     write_batch(env, "tass-ru", [{"url": "https://tass.ru/politika/5001",
                                   "body": page("Лавров о мигрантах", STORY, "2021-11-01T15:12:00+03:00")}])

@@ -30,7 +30,7 @@ from itertools import combinations
 
 import pytest
 
-from mediamon.mirror.corpus import load_corpus
+from mediamon.devtools.mirror.corpus import load_corpus
 from processing.dedup import Signature, content_hash, is_near_duplicate, signature
 
 FOOTERS = ["Read more on our Telegram channel.", "Подписывайтесь на наш канал.", "© Sputnik 2021"]

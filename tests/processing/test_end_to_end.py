@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawlers.archive import iter_batches, read_manifest
-from mediamon.mirror.corpus import CorpusItem, load_corpus
-from mediamon.mirror.server import MirrorServer
+from mediamon.core.archive import iter_batches, read_manifest
+from mediamon.devtools.mirror.corpus import CorpusItem, load_corpus
+from mediamon.devtools.mirror.server import MirrorServer
 from processing.enrich import ALARMIST_THRESHOLD
 from processing.runner import process_pending
-
-from .conftest import CONFIG, REPO
+from tests.support.paths import CONFIG, REPO
 
 
 def crawl(mirror: MirrorServer, settings, tmp_path: Path) -> dict:

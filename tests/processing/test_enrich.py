@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from processing.configfile import ConfigFileError, load_config
+from mediamon.core.configfile import ConfigFileError, load_config
 from processing.enrich import ALARMIST_THRESHOLD, NarrativesFile, alarmism, find_narratives, find_speakers
 from processing.lemmas import lemmatize
 from processing.translations import translation_group
-
-from .conftest import CONFIG
+from tests.support.paths import CONFIG
 
 DOMAIN_NARRATIVES = {"west_caused_migration", "poland_inhumane", "belarus_lawful", "eu_must_pay",
                      "iraq_whataboutism", "afghan_channel", "nuclear_belarus", "russia_not_involved",

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mediamon.core.archive import ManifestRecord
 from processing.extract import ExtractionFailed, PageContext, extract
-from processing.pipeline import RecordInput, build_document
-
-from .conftest import ground_truth, read_page, shingle_f1
+from processing.record import RecordInput, build_document
+from tests.support.scoring import ground_truth, read_page, shingle_f1
 
 MARKERS = ["cf-browser-verification", "DDoS-Guard"]
 FETCHED = datetime(2025, 8, 1, tzinfo=UTC)
@@ -17,8 +17,8 @@ FETCHED = datetime(2025, 8, 1, tzinfo=UTC)
 
 def ctx(sources, source_id: str, url: str, **kw) -> PageContext:
     s = sources[source_id]
-    return PageContext(url=url, domain=s.domains[0], selectors=s.selectors, fetched_at=kw.pop("fetched_at", FETCHED),
-                       **kw)
+    return PageContext(url=url, domain=s.domains[0], selectors=s.selectors.model_dump(),
+                       fetched_at=kw.pop("fetched_at", FETCHED), **kw)
 
 
 def test_kremlin_title_date_and_body_paragraphs(real_fixtures, sources, rules):
@@ -51,8 +51,9 @@ def test_kremlin_time_comes_from_the_feed_when_the_page_only_names_the_day(real_
 def test_body_matches_ground_truth(real_fixtures, sources, rules, site, source_id):
     """Shingle F1 >= 0.9 against the benchmark's ground truth, through the runner's full record path."""
     body, url, truth = ground_truth(real_fixtures, site)
-    record = RecordInput({"url": url, "canonical_url": url, "source": source_id, "status": 200,
-                          "fetched_at": "2025-01-01T00:00:00+00:00"}, body, "text/html")
+    manifest = ManifestRecord(batch="b", url=url, canonical_url=url, source=source_id, offset=0,
+                              fetched_at=datetime(2025, 1, 1, tzinfo=UTC))
+    record = RecordInput(manifest, body, "text/html")
     outcome = build_document(record, sources, rules)
     assert outcome.document is not None, outcome.detail
     score = shingle_f1(outcome.document.text, truth)

@@ -9,52 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.archive import BatchWriter
-from mediamon.document import doc_id
-from processing import batches
+from mediamon.core.document import doc_id
 from processing.runner import process_batch, process_pending, reprocess
-
-from .conftest import CONFIG
-
-STORY = [
-    "Министр иностранных дел России Сергей Лавров заявил в понедельник, что Минск не нарушает никаких "
-    "международных обязательств в ситуации с мигрантами на границе с Польшей и Литвой.",
-    "По словам министра, давление на президента Белоруссии Александра Лукашенко беспочвенно, а все претензии, "
-    "которые звучат из Варшавы, Вильнюса и Брюсселя, носят политизированный характер.",
-    "Лавров также отметил, что то, как Польша и Литва выдворяют людей обратно, свидетельствует об их "
-    "беспомощности и пренебрежении гуманитарными принципами, о которых так любит рассуждать Евросоюз.",
-    "Первопричиной миграционного кризиса министр назвал деструктивную политику США и их союзников на "
-    "Ближнем Востоке, в том числе в Сирии, Ираке и Афганистане.",
-]
-OTHER_STORY = [
-    "Президент России Владимир Путин провел телефонный разговор с канцлером Германии Ангелой Меркель, "
-    "сообщили в пресс-службе Кремля в среду вечером.",
-    "Стороны обсудили ситуацию с поставками природного газа в Европу и перспективы сертификации газопровода.",
-    "Кроме того, собеседники затронули вопросы урегулирования на юго-востоке Украины и договорились "
-    "продолжить контакты на различных уровнях.",
-    "Путин и Меркель также обменялись мнениями о подготовке к предстоящим международным мероприятиям.",
-]
-
-
-def page(title: str, paragraphs: list[str], published: str, lang: str = "ru") -> bytes:
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<meta property='og:title' content='{title}'>"
-            f"<meta property='article:published_time' content='{published}'></head>"
-            f"<body><nav><a href='/'>Главная</a></nav><article><h1>{title}</h1>{body}</article>"
-            f"<footer>Подписывайтесь на наш канал</footer></body></html>").encode()
-
-
-def write_batch(settings, source: str, pages: list[dict]) -> Path:
-    writer = BatchWriter(settings.data_dir / "archive", source)
-    for p in pages:
-        writer.add(url=p["url"], canonical_url=p["url"], fetched_url=p["url"], status=p.get("status", 200),
-                   http_headers=[("Content-Type", p.get("content_type", "text/html; charset=utf-8"))],
-                   body=p["body"], kind=p.get("kind", "article"), feed=p.get("feed"),
-                   fetched_at=p.get("fetched_at", datetime(2021, 11, 20, tzinfo=UTC)))
-    batch = writer.commit()
-    assert batch is not None
-    return batch
+from processing.store import ledger
+from tests.support.batches import OTHER_STORY, STORY, page, write_batch
+from tests.support.paths import CONFIG
 
 
 @pytest.fixture
@@ -94,7 +53,7 @@ def test_counts_add_up_quarantine_and_batch_mark(settings, es_admin):
     lines = [json.loads(x) for x in (settings.data_dir / "quarantine" / f"{batch.name}.jsonl").read_text().splitlines()]
     assert sorted(x["reason"] for x in lines) == ["empty_extraction", "http_status", "js_challenge"]
     assert all(x["raw_ref"]["batch"] == batch.name and x["detail"] for x in lines)
-    assert batches.done_batches(es_admin, settings, [batch.name]) == {batch.name}
+    assert ledger.done_batches(es_admin, settings, [batch.name]) == {batch.name}
     docs = docs_in_es(es_admin, settings)
     assert set(docs) == {doc_id(f"https://tass.ru/politika/{n}") for n in (1001, 1002, 1003)}
     first = docs[doc_id("https://tass.ru/politika/1001")]
@@ -121,7 +80,7 @@ def test_crash_before_the_batch_mark_redoes_it_without_duplicates(settings, es_a
     process_pending(settings, es_admin, workers=1, progress=False)
     before = docs_in_es(es_admin, settings)
     # the process died after indexing but before marking the batch done
-    es_admin.delete(index=batches.batches_index(settings), id=batch.name, refresh=True)
+    es_admin.delete(index=ledger.batches_index(settings), id=batch.name, refresh=True)
     redo = process_pending(settings, es_admin, workers=1, progress=False)
     assert redo.adds_up() and redo.records_in == 6
     assert (redo.created, redo.updated, redo.unchanged) == (0, 0, 3)

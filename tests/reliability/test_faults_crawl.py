@@ -20,14 +20,16 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawlers.archive import iter_batches, iter_records, read_manifest
-from crawlers.crawl_settings import crawl_settings
+from crawlers.crawl_state import SourceRun
 from crawlers.pipelines import ArchivePipeline
-from crawlers.sources import load_sources
+from crawlers.run import source_settings
 from crawlers.spiders import FeedSpider
-from crawlers.state import SourceRun
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import REPO, archived_entries, mirror, run_crawl  # noqa: F401 - mirror is a fixture
+from mediamon.core.archive import iter_batches, iter_records, read_manifest
+from mediamon.core.settings import Settings
+from mediamon.core.sources import load_sources
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import archived_entries, run_crawl
+from tests.support.paths import REPO
 
 HEALTHY = ["tass-ru", "ria-ru", "kremlin-en", "rt-ru"]
 BAD = ("belta-ru", "https://www.belta.by")
@@ -50,7 +52,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_stops_the_crawl_with_a_clear_error_and_keeps_committed_batches(
-        mirror: MirrorServer, tmp_path: Path, tiny_disk: Path) -> None:  # noqa: F811
+        mirror: MirrorServer, tmp_path: Path, tiny_disk: Path) -> None:
     rc, report, stderr = run_crawl(mirror, tmp_path, "--source", "tass-ru", "--source", "tass-en",
                                    settings={"MEDIAMON_BATCH_SIZE": 2})
     assert rc == 1, stderr[-2000:]
@@ -74,7 +76,7 @@ def test_a_batch_that_fails_to_commit_counts_each_of_its_items_once(tmp_path: Pa
     source = next(s for s in load_sources(REPO / "config" / "sources.yaml") if s.id == "tass-ru")
     run = SourceRun(source, tmp_path / "state", tmp_path / "archive", batch_size=2)
     assert run.open()
-    crawler = get_crawler(FeedSpider, crawl_settings(source))
+    crawler = get_crawler(FeedSpider, source_settings(source, Settings()))
     crawler.spider = FeedSpider.from_crawler(crawler, source=source, run=run)
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.closing = True  # no engine runs here to close; a real crawl closes it at the first failure
@@ -134,7 +136,7 @@ def healthy_span(server: MirrorServer, since: int) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["timeout", "reset"])
-def test_a_dead_source_does_not_slow_the_others(mirror: MirrorServer, tmp_path: Path, reset: bool) -> None:  # noqa: F811
+def test_a_dead_source_does_not_slow_the_others(mirror: MirrorServer, tmp_path: Path, reset: bool) -> None:
     fast = {"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 2, "MEDIAMON_RETRY_BACKOFF": 0.5}
     args = [a for s in HEALTHY for a in ("--source", s)]
     mark = len(mirror.requests)

@@ -13,15 +13,16 @@ import uuid
 import pytest
 from elasticsearch import ConnectionError as ESConnectionError
 
-from mediamon import eslocal
-from mediamon.esclient import make_client
-from mediamon.settings import load_settings
-from processing import batches, runner
-from processing.index import DeadLetter, IndexerConfig, IndexingUnavailable, read_deadletter
-from processing.replay import replay_deadletters
-from tests.conftest import drop_prefix
-from tests.processing.conftest import CONFIG
-from tests.reliability.invariant import check_invariant, story_batches
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import load_settings
+from mediamon.devtools import localnode
+from processing import runner
+from processing.store import ledger
+from processing.store.bulk import DeadLetter, IndexerConfig, IndexingUnavailable, read_deadletter
+from processing.store.replay import replay_deadletters
+from tests.support.es import drop_prefix
+from tests.support.invariant import check_invariant, story_batches
+from tests.support.paths import CONFIG
 
 
 def connected(node, tmp_path, prefix: str):
@@ -34,7 +35,7 @@ def connected(node, tmp_path, prefix: str):
 @pytest.mark.slow  # two node starts: minutes on a busy machine
 def test_es_stopped_mid_batch_then_restarted_loses_nothing(second_es_node, tmp_path, monkeypatch) -> None:
     second_node, prefix = second_es_node, f"faults{uuid.uuid4().hex[:8]}"
-    eslocal.start(second_node, heap="256m")
+    localnode.start(second_node, heap="256m")
     settings, es = connected(second_node, tmp_path, prefix)
     made = story_batches(settings, n_batches=2, per_batch=20)
     names = [b.name for b in made]
@@ -43,7 +44,7 @@ def test_es_stopped_mid_batch_then_restarted_loses_nothing(second_es_node, tmp_p
 
     def stop_after_first_chunk(_counts) -> None:
         if not stopped:
-            stopped.append(eslocal.stop(second_node))
+            stopped.append(localnode.stop(second_node))
 
     real = runner.index_documents
     fast = IndexerConfig(chunk_size=5, max_retries=1, initial_backoff=0.1, max_backoff=0.2)
@@ -56,7 +57,7 @@ def test_es_stopped_mid_batch_then_restarted_loses_nothing(second_es_node, tmp_p
     unavailable = list(read_deadletter(DeadLetter(settings.deadletter_dir).files()))
     assert unavailable and {e["kind"] for e in unavailable} == {"unavailable"}
 
-    eslocal.start(second_node, heap="256m")
+    localnode.start(second_node, heap="256m")
     settings, es = connected(second_node, tmp_path, prefix)
     try:
         resumed(settings, es, names, unavailable)
@@ -66,11 +67,11 @@ def test_es_stopped_mid_batch_then_restarted_loses_nothing(second_es_node, tmp_p
 
 def resumed(settings, es, names, unavailable) -> None:
     """The next run on the restarted node: the batches complete, nothing twice, nothing missing."""
-    assert batches.done_batches(es, settings, names) == set(), "the failed run marked a batch done"
+    assert ledger.done_batches(es, settings, names) == set(), "the failed run marked a batch done"
     report = runner.process_pending(settings, es, workers=1, progress=False)
     assert report.adds_up() and report.batches_done == 2
     assert report.unchanged == 5 and report.created == 36 - 5  # the chunk acknowledged before the stop
-    assert batches.done_batches(es, settings, names) == set(names)
+    assert ledger.done_batches(es, settings, names) == set(names)
     result = check_invariant(es, settings)
     assert (result.records, result.documents, result.quarantined) == (40, 36, 4)
 

@@ -15,13 +15,13 @@ import time
 
 import pytest
 
-from mediamon.document import doc_id
-from processing import batches
-from processing.index import DeadLetter, index_documents, read_deadletter
+from mediamon.core.document import doc_id
 from processing.runner import process_pending
-from tests.processing.conftest import CONFIG, REPO
-from tests.processing.test_runner import OTHER_STORY, page, write_batch
-from tests.reliability.invariant import all_documents, check_invariant, story_batches
+from processing.store import ledger
+from processing.store.bulk import DeadLetter, index_documents, read_deadletter
+from tests.support.batches import OTHER_STORY, page, write_batch
+from tests.support.invariant import all_documents, check_invariant, story_batches
+from tests.support.paths import CONFIG, REPO
 
 
 @pytest.fixture
@@ -42,20 +42,20 @@ def test_worker_killed_mid_run_resumes_exactly(settings, es_admin) -> None:
                             start_new_session=True)  # its own group: the pool workers die with it
     try:
         deadline = time.monotonic() + 120
-        while not batches.done_batches(es_admin, settings, names) if batches_exist(es_admin, settings) else True:
+        while not ledger.done_batches(es_admin, settings, names) if batches_exist(es_admin, settings) else True:
             assert proc.poll() is None, "the run finished before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
-    done_before = batches.done_batches(es_admin, settings, names)
+    done_before = ledger.done_batches(es_admin, settings, names)
     assert 0 < len(done_before) < len(names), "not killed mid-run"
 
     report = process_pending(settings, es_admin, workers=2, progress=False)
     assert report.adds_up()
     assert (report.batches_done, report.batches_skipped) == (len(names) - len(done_before), len(done_before))
-    assert batches.done_batches(es_admin, settings, names) == set(names)
+    assert ledger.done_batches(es_admin, settings, names) == set(names)
     # what the killed run had indexed of an unfinished batch is found unchanged, never created twice
     assert report.created + report.unchanged == report.documents
     result = check_invariant(es_admin, settings)
@@ -63,7 +63,7 @@ def test_worker_killed_mid_run_resumes_exactly(settings, es_admin) -> None:
 
 
 def batches_exist(es, settings) -> bool:
-    return bool(es.indices.exists(index=batches.batches_index(settings)))
+    return bool(es.indices.exists(index=ledger.batches_index(settings)))
 
 
 def test_partial_bulk_rejections_are_dead_lettered_and_replayed_after_the_fix(settings, es_admin) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 SECONDS = int(os.environ.get("MEDIAMON_FUZZ_TEST_SECONDS", "10"))
 
 

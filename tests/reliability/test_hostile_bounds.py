@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 MB = 1024 * 1024
 
 # name -> (statement building ``body``, expression parsing it); all run in one child process.
@@ -42,7 +43,8 @@ CASES = {
 
 CHILD = """
 import gzip, json, re, sys
-from scripts.fuzz_parsers import discovery_spider, run_date, run_extract, run_feed, run_sitemap
+from tests.support.parsers import discovery_spider, run_date, run_extract, run_feed, run_sitemap
+from tests.support.paths import REPO
 
 def status_mb(field):
     return int(re.search(field + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
@@ -108,7 +110,7 @@ def test_a_megabyte_date_string_is_rejected_without_hanging(outcomes: dict[str, 
 
 @pytest.mark.timeout(60)
 def test_invalid_and_mixed_encodings_are_decoded_or_refused_with_a_reason() -> None:
-    from scripts.fuzz_parsers import run_extract
+    from tests.support.parsers import run_extract
 
     paragraph = "Граница Белоруссии и Польши, мигранты у Кузницы. " * 4
     mixed = (b"<html><body><p>" + paragraph.encode("utf-8") + b"</p><p>" + paragraph.encode("cp1251")
@@ -126,7 +128,7 @@ def test_invalid_and_mixed_encodings_are_decoded_or_refused_with_a_reason() -> N
 
 @pytest.mark.timeout(60)
 def test_feed_with_invalid_utf8_is_read_or_counted() -> None:
-    from scripts.fuzz_parsers import discovery_spider, run_feed
+    from tests.support.parsers import discovery_spider, run_feed
 
     spider = discovery_spider("feed")
     errors_before = sum(spider.run.stats.page_errors.values())
@@ -141,7 +143,7 @@ def test_feed_with_invalid_utf8_is_read_or_counted() -> None:
 @pytest.mark.timeout(60)
 def test_feed_whose_xml_declaration_names_an_undecodable_encoding_is_counted() -> None:
     # found by the fuzzer: feedparser itself raised UnicodeDecodeError reading the encoding name
-    from scripts.fuzz_parsers import discovery_spider, run_feed
+    from tests.support.parsers import discovery_spider, run_feed
 
     spider = discovery_spider("feed")
     before = spider.run.stats.page_errors["feed_unparsable"]
@@ -158,7 +160,7 @@ def test_a_page_with_a_garbled_date_does_not_load_dateparser() -> None:
     page = ('<html lang="en"><head><title>Talks</title></head><body><h1>Talks</h1><div class="read__meta"><time '
             'datetime="2021-11-09">9 \n 2021 \n</time><div class="read__time">20:30</div></div><p>'
             + "Vladimir Putin had a telephone conversation with the President of Belarus. " * 3 + "</p></body></html>")
-    child = ("import sys; from scripts.fuzz_parsers import run_extract; "
+    child = ("import sys; from tests.support.parsers import run_extract; "
              f"result = run_extract({page.encode()!r}, 'text/html', url='http://en.kremlin.ru/events/news/67082'); "
              "print(type(result).__name__, 'dateparser' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", child], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -15,15 +15,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.security.recording_server import Recorder, article, rss
+from tests.support.paths import REPO
+from tests.support.recording_server import Recorder, article, rss
 
-REPO = Path(__file__).resolve().parents[2]
 SITE = "news.example.org"
 BOMB = gzip.compress(bytes(2**20)) * 1024  # 1 GiB of zeros from ~1 MB: under DOWNLOAD_MAXSIZE on the wire
 NESTED = b"<html><body>" + b"<div>" * 100_000 + b"<p>deep</p>" + b"</div>" * 100_000 + b"</body></html>"

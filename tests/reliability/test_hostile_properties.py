@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from scripts.fuzz_parsers import (
+from tests.support.parsers import (
     CONFIG_NAMES,
     CONTENT_TYPES,
     discovery_spider,

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from mediamon.mirror.server import MirrorServer
-from tests.crawlers.conftest import REPO, crawl_env
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.crawl import crawl_env
+from tests.support.paths import REPO
 
 DELAY = 0.4
 TOLERANCE = 0.05  # the request reaches the mirror a little after it is sent

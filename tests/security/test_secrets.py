@@ -15,18 +15,17 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from dotenv import dotenv_values
 
-from mediamon.mirror.server import MirrorServer
-from mediamon.settings import Settings
-from tests.conftest import drop_prefix
+from mediamon.core.settings import Settings
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.es import drop_prefix
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 MEDIAMON = str(REPO / ".venv" / "bin" / "mediamon")
 SOURCE = "kremlin-en"  # four sample articles: a full crawl and process in seconds
 

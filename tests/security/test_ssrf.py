@@ -18,16 +18,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from crawlers.middlewares.guard import forbidden_address
-from tests.security.recording_server import Recorder, article, redirect, rss
+from tests.support.paths import REPO
+from tests.support.recording_server import Recorder, article, redirect, rss
 
-REPO = Path(__file__).resolve().parents[2]
 SITE = "news.example.org"
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
         "LOG_LEVEL": "ERROR"}

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from elasticsearch import SSLError as ESTlsError
 
-from mediamon.esclient import make_client
-from mediamon.settings import Settings, load_settings
+from mediamon.core.esclient import make_client
+from mediamon.core.settings import Settings, load_settings
 from processing.alerts.deliver import send
 from processing.alerts.message import Message
 from processing.alerts.rules import Retry, WebhookChannel

@@ -1,0 +1,280 @@
+"""Crawl state of one source: the seen-store, feed validators, a lock, and the in-crawl coordinator.
+
+Files under ``<data_dir>/crawl-state/<source>/``:
+
+- ``seen.jsonl``: canonical URLs already archived, one JSON string per line;
+- ``batches.txt``: ids of committed batches whose URLs are in ``seen.jsonl``;
+- ``validators.json``: ETag / Last-Modified per discovery page, for conditional GET;
+- ``lock``: held (flock) while a crawl of the source runs.
+
+A URL enters the seen-store only after the batch holding it is committed, so
+a crash never loses an article. After a kill -9, the next crawl discards the
+dead crawl's uncommitted batch (its URLs were never marked seen, so they are
+fetched again) and absorbs any batch committed just before the kill but not
+yet recorded here: every article ends up archived exactly once. Validators
+are saved only at the end of a clean crawl, and never for a page whose
+articles failed transiently, so a 304 can never hide an article not archived.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from crawlers.canonical import canonical_url
+from crawlers.stats import TRANSIENT_REASONS, SourceStats
+from mediamon.core.archive import INCOMING, ArchiveError, BatchWriter, iter_batches, read_manifest
+from mediamon.core.sources import Source
+
+log = logging.getLogger(__name__)
+
+
+class StateBusy(RuntimeError):
+    """Another crawl of the same source holds its lock."""
+
+
+def _append_lines(path: Path, lines: list[str]) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class CrawlState:
+    """The persistent files of one source."""
+
+    def __init__(self, state_root: Path, archive_dir: Path, source_id: str) -> None:
+        self.dir = state_root / source_id
+        self.archive_dir = archive_dir
+        self.source_id = source_id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fh: Any = None
+        self.seen: set[str] = set()
+        self.absorbed: set[str] = set()
+
+    def lock(self) -> None:
+        self._lock_fh = open(self.dir / "lock", "w")  # noqa: SIM115 - held for the crawl
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._lock_fh.close()
+            self._lock_fh = None
+            raise StateBusy(f"another crawl of {self.source_id} is running") from exc
+
+    def unlock(self) -> None:
+        if self._lock_fh is not None:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def _is_ours(self, batch_id: str) -> bool:
+        return re.fullmatch(rf"\d{{8}}T\d{{6}}Z-{re.escape(self.source_id)}-[0-9a-f]{{8}}", batch_id) is not None
+
+    def load_and_recover(self) -> tuple[int, int]:
+        """Load seen URLs; discard a dead crawl's uncommitted batches; absorb unrecorded committed ones."""
+        seen_file, batches_file = self.dir / "seen.jsonl", self.dir / "batches.txt"
+        if seen_file.exists():
+            for line in seen_file.read_text(encoding="utf-8").splitlines():
+                try:
+                    self.seen.add(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # a line cut by a crash; its batch is re-absorbed below
+        if batches_file.exists():
+            self.absorbed = set(batches_file.read_text(encoding="utf-8").split())
+        discarded = 0
+        incoming = self.archive_dir / INCOMING
+        if incoming.is_dir():
+            for batch in incoming.iterdir():
+                if self._is_ours(batch.name):  # we hold the lock: its writer is dead
+                    shutil.rmtree(batch, ignore_errors=True)
+                    discarded += 1
+        absorbed = 0
+        for batch in iter_batches(self.archive_dir):
+            if self._is_ours(batch.name) and batch.name not in self.absorbed:
+                self.absorb(batch.name, _batch_keys(batch))
+                absorbed += 1
+        if discarded or absorbed:
+            log.warning("%s: recovered from an interrupted crawl (%d uncommitted batch(es) discarded, "
+                        "%d committed batch(es) recorded)", self.source_id, discarded, absorbed)
+        return discarded, absorbed
+
+    def absorb(self, batch_id: str, keys: list[str]) -> None:
+        _append_lines(self.dir / "seen.jsonl", [json.dumps(k, ensure_ascii=False) for k in keys])
+        _append_lines(self.dir / "batches.txt", [batch_id])
+        self.seen.update(keys)
+        self.absorbed.add(batch_id)
+
+    def load_validators(self) -> dict[str, dict[str, str]]:
+        path = self.dir / "validators.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except json.JSONDecodeError:
+            return {}
+
+    def save_validators(self, validators: dict[str, dict[str, str]]) -> None:
+        tmp = self.dir / "validators.json.tmp"
+        tmp.write_text(json.dumps(validators, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.dir / "validators.json")
+
+
+def _batch_keys(batch: Path) -> list[str]:
+    keys: list[str] = []
+    for entry in read_manifest(batch):
+        keys.append(entry.canonical_url)
+        if entry.discovered_canonical:
+            keys.append(entry.discovered_canonical)
+    return keys
+
+
+class SourceRun:
+    """One source's crawl in this process, shared by the spiders of its discovery methods.
+
+    Owns the counts, the in-crawl claims (an article found by a feed and a
+    sitemap is fetched once), the open batch and its rotation.
+    """
+
+    def __init__(self, source: Source, state_root: Path, archive_dir: Path, batch_size: int) -> None:
+        self.source = source
+        self.state = CrawlState(state_root, archive_dir, source.id)
+        self.archive_dir = archive_dir
+        self.batch_size = batch_size
+        self.stats = SourceStats(source.id)
+        self.claimed: set[str] = set()
+        self.validators: dict[str, dict[str, str]] = {}
+        self.new_validators: dict[str, dict[str, str]] = {}
+        self.tainted: set[str] = set()
+        self.new_batches: list[Path] = []
+        self.open_spiders = 0
+        self.clean = True
+        self._writer: BatchWriter | None = None
+        self._pending_keys: list[str] = []
+
+    def open(self) -> bool:
+        try:
+            self.state.lock()
+        except StateBusy as exc:
+            self.stats.fatal = str(exc)
+            return False
+        self.state.load_and_recover()
+        self.validators = self.state.load_validators()
+        return True
+
+    # --- discovery ------------------------------------------------------------------
+
+    def claim(self, url: str) -> str | None:
+        """The canonical URL to fetch, or None when it is not an article, already seen or already claimed."""
+        try:  # patterns match the canonical form: an AMP or utm variant of an article is that article
+            key = canonical_url(url)
+            key = key if self.source.is_article(key) else None
+        except ValueError:  # unparseable link (port out of range, bad IDNA): not an article URL
+            key = None
+        if key is None:
+            self.stats.skipped_links += 1
+            return None
+        if key in self.claimed:
+            self.stats.duplicate_links += 1
+            return None
+        self.claimed.add(key)
+        self.stats.found += 1
+        if key in self.state.seen:
+            self.stats.already_seen += 1
+            return None
+        return key
+
+    def outcome(self, reason: str, page_url: str | None) -> None:
+        self.stats.outcome(reason)
+        if reason in TRANSIENT_REASONS and page_url:
+            self.tainted.add(page_url)
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        known = self.validators.get(url, {})
+        headers = {}
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        return headers
+
+    def remember_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        if etag or last_modified:
+            self.new_validators[url] = {k: v for k, v in (("etag", etag), ("last_modified", last_modified)) if v}
+
+    # --- archiving ------------------------------------------------------------------
+
+    def archive(self, item: dict[str, Any]) -> None:
+        """Add ``item`` to the open batch, committing it when full.
+
+        On ``ArchiveError`` the item has been counted exactly once, as an
+        ``archive_error``: either its own write failed, or the commit of the batch
+        it completed did (and every item of that batch moved from archived to
+        errors). Counting it again in the caller broke the crawl's arithmetic
+        whenever the disk filled up at a commit rather than at a write.
+        """
+        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical")
+                 if item.get(k) is not None}
+        try:
+            if self._writer is None:
+                self._writer = BatchWriter(self.archive_dir, self.source.id)
+            self._writer.add(url=item["url"], canonical_url=item["canonical_url"], fetched_url=item["fetched_url"],
+                             status=item["status"], http_headers=item["http_headers"], body=item["body"],
+                             request_headers=item.get("request_headers"), kind=item["kind"], feed=item.get("feed"),
+                             extra=extra)
+        except ArchiveError:
+            self.stats.errors["archive_error"] += 1
+            raise
+        self._pending_keys.append(item["canonical_url"])
+        if item.get("discovered_canonical"):
+            self._pending_keys.append(item["discovered_canonical"])
+        self.stats.archived += 1
+        if self._writer.count >= self.batch_size:
+            self.commit()
+
+    def commit(self) -> None:
+        """Publish the open batch, then mark its URLs seen (in that order: see the module docstring)."""
+        writer, keys = self._writer, self._pending_keys
+        self._writer, self._pending_keys = None, []
+        if writer is None:
+            return
+        try:
+            final = writer.commit()
+        except ArchiveError:
+            writer.abort()
+            self.stats.archived -= writer.count
+            self.stats.errors["archive_error"] += writer.count
+            raise
+        if final is not None:
+            self.state.absorb(writer.batch_id, keys)
+            self.new_batches.append(final)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def spider_opened(self) -> None:
+        self.open_spiders += 1
+
+    def spider_closed(self, reason: str) -> None:
+        self.open_spiders -= 1
+        if reason != "finished":
+            self.clean = False
+        if self.open_spiders > 0:
+            return
+        try:
+            self.commit()
+        except ArchiveError as exc:
+            self.stats.fatal = str(exc)
+            self.clean = False
+            log.error("%s: %s", self.source.id, exc)
+        if self.stats.in_flight > 0:  # requests a shutdown left unanswered
+            self.stats.errors["interrupted"] += self.stats.in_flight
+        if self.clean:
+            merged = {**self.validators,
+                      **{u: v for u, v in self.new_validators.items() if u not in self.tainted}}
+            for url in self.tainted:
+                merged.pop(url, None)
+            self.state.save_validators(merged)
+        self.state.unlock()

@@ -1,0 +1,61 @@
+"""The Scrapy project's settings module (``scrapy.cfg``: ``default = crawlers.settings``).
+
+Behaviour is switched by settings (STYLE.md): middlewares are enabled here, their
+knobs are ``MEDIAMON_*`` Scrapy settings, and tests or operators override any of
+it (``--set`` / ``MEDIAMON_CRAWL_SETTINGS``) without touching code. ``scrapy shell
+URL`` and ``scrapy fetch URL`` run from the repository root with these settings —
+the project's user agent, middlewares and the ``MEDIAMON_URL_REWRITE`` rules —
+which is how an operator tries selectors for sources.yaml. A crawl then lays each
+source's politeness over them (``crawlers.run.source_settings``).
+"""
+
+from __future__ import annotations
+
+from mediamon.core.settings import Settings
+
+_env = Settings()
+_MW = "crawlers.middlewares"
+
+BOT_NAME = "mediamon"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+USER_AGENT = _env.user_agent or (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36 "
+    "mediamon/0.1 (+https://github.com/mediamon/mediamon)")
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "mediamon"
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+MEDIAMON_SITEMAP_MAX_SIZE = 50 * 1024 * 1024  # decompressed gzip sitemaps
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+MEDIAMON_RETRY_BACKOFF = 2.0
+MEDIAMON_RETRY_MAX_WAIT = 60.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_MAX_DELAY = 60.0
+COOKIES_ENABLED = True
+REDIRECT_MAX_TIMES = 5
+MEDIAMON_BATCH_SIZE = 500
+# An article callback yields one item: Scrapy's default of 100 output workers per callback is pure overhead.
+CONCURRENT_ITEMS = 4
+LOG_LEVEL = "WARNING"
+TELNETCONSOLE_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "ru,en;q=0.8,be;q=0.6",
+}
+# Sends every request (robots.txt included) through MEDIAMON_URL_REWRITE and the per-host politeness waits.
+MEDIAMON_URL_REWRITE = _env.url_rewrite
+DOWNLOAD_HANDLERS = {"http": "crawlers.politeness.PoliteDownloadHandler",
+                     "https": "crawlers.politeness.PoliteDownloadHandler"}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    f"{_MW}.domains.AllowedDomainsMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    f"{_MW}.retry.BackoffRetryMiddleware": 550,
+    f"{_MW}.challenge.ChallengeMiddleware": 640,
+    f"{_MW}.encoding.EncodingMiddleware": 650,
+    f"{_MW}.guard.SSRFGuardMiddleware": 960,
+}
+ITEM_PIPELINES = {"crawlers.pipelines.ArchivePipeline": 300}

@@ -1,0 +1,1 @@
+"""The `mediamon` command line (entry point ``mediamon.cli.main:main``)."""

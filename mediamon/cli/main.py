@@ -1,0 +1,33 @@
+"""The `mediamon` command group: logging, then one ``add_command`` per command module.
+
+Commands are thin: each parses options, calls one step of ``mediamon.ops`` (or a
+store function) and prints the result — a table for people, JSON lines with
+``--json`` for machines. Command modules import only ``mediamon.cli.common``,
+never this module, so registration does not depend on import order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from rich.logging import RichHandler
+
+from mediamon.cli import alerts, crawl, deadletter, es, process, run, search, setup
+from mediamon.cli.common import console
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """mediamon: collect, process and index state media output for analysts."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(message)s", datefmt="%H:%M:%S",
+                        handlers=[RichHandler(console=console, show_path=False)])
+    logging.getLogger("elastic_transport").setLevel(max(level, logging.WARNING))
+
+
+for command in (es.es, setup.setup, crawl.crawl, process.process, process.reprocess, process.extract,
+                run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
+                deadletter.deadletter):
+    main.add_command(command)

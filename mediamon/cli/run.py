@@ -1,0 +1,103 @@
+"""`mediamon run` and `mediamon demo`: the whole pipeline once, on the real sources or the bundled samples."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.panel import Panel
+from rich.table import Table
+
+from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, with_sources_file
+
+
+@click.command("run")
+@click.option("--sources", "sources_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Sources file (default <config_dir>/sources.yaml).")
+@click.option("--source", "source_ids", multiple=True, help="Only this source id (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's counts as one JSON object.")
+@failures_exit
+def run_command(sources_file: Path | None, source_ids: tuple[str, ...], as_json: bool) -> None:
+    """Crawl, process and evaluate alerts once, all with the same sources file (exit 1 when a source failed)."""
+    from mediamon.ops.run import run_once  # lazy: the pipeline's stages load only when running
+
+    settings = with_sources_file(get_settings(), sources_file)
+    report = run_once(settings, source_ids=list(source_ids) or None, progress=not as_json)
+    if as_json:
+        print_json_line({"crawl": report.crawl, "process": report.process, "alerts": report.alerts,
+                         "failed_sources": report.failed_sources})
+    else:
+        _print_run(report)
+    if report.failed_sources:
+        console.print(f"[red]failed sources:[/] {', '.join(report.failed_sources)}")
+        sys.exit(1)
+
+
+@click.command("demo")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Sample corpus directory (default: the bundled mediamon/mirror/corpus).")
+@failures_exit
+def demo_command(corpus_dir: Path | None) -> None:
+    """The whole pipeline offline on the bundled sample sites, then a summary of the index."""
+    from mediamon.ops.demo import demo_crawl_log, run_demo  # lazy: the pipeline's stages load only when running
+
+    settings = get_settings()
+    started = time.monotonic()
+    crawl_log = demo_crawl_log(settings)
+    console.print(f"[bold]mediamon demo[/] — data in {settings.data_dir}; local Elasticsearch, sample sites, "
+                  f"crawl (log: {crawl_log}), process, alerts")
+    summary = run_demo(settings, crawl_log=crawl_log, corpus_dir=corpus_dir)
+    _print_run(summary.run)
+    _print_summary(summary)
+    console.print(f"demo finished in {time.monotonic() - started:.0f}s")
+    if summary.run.failed_sources:
+        console.print(f"[red]failed sources:[/] {', '.join(summary.run.failed_sources)}")
+        sys.exit(1)
+
+
+def _print_run(report) -> None:
+    table = Table(title="this run", show_header=True)
+    table.add_column("stage")
+    table.add_column("counts", overflow="fold")
+    for stage in ("crawl", "process", "alerts"):
+        counts = getattr(report, stage)
+        flat = {k: v for k, v in counts.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        table.add_row(stage, ", ".join(f"{k} {v}" for k, v in flat.items()) or "-")
+    out.print(table)
+
+
+def _print_summary(summary) -> None:
+    docs = Table(title=f"{summary.documents} documents in the index")
+    docs.add_column("source")
+    langs = sorted({lang for per in summary.by_source_lang.values() for lang in per})
+    for lang in langs:
+        docs.add_column(lang, justify="right")
+    for source, per in sorted(summary.by_source_lang.items()):
+        docs.add_row(source, *(str(per.get(lang, "")) for lang in langs))
+    out.print(docs)
+
+    narratives = Table(title="narratives")
+    narratives.add_column("narrative")
+    narratives.add_column("documents", justify="right")
+    for name, count in summary.narratives.items():
+        narratives.add_row(name, str(count))
+    out.print(narratives)
+
+    alarmist = Table(title="most alarmist")
+    for column in ("score", "source", "lang", "title", "terms"):
+        alarmist.add_column(column, overflow="fold")
+    for hit in summary.top_alarmist:
+        alarmist.add_row(f"{hit.get('alarmism', 0):.2f}", hit.get("source", ""), hit.get("lang", ""),
+                         (hit.get("title") or "")[:80], ", ".join(hit.get("alarmism_terms", [])[:4]))
+    out.print(alarmist)
+
+    out.print(Panel.fit(
+        f"duplicate groups: {summary.duplicate_groups} ({summary.duplicates} documents flagged as duplicates)\n"
+        f"alerts fired this run: {summary.alerts_fired}; stored by rule: "
+        f"{', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none'}\n"
+        "alerts: `mediamon alerts list`\n"
+        f"sample sites were served at {summary.mirror_url}",
+        title="pipeline"))
+    out.print("try:\n" + "\n".join(f"  {example}" for example in summary.search_examples), highlight=False)

@@ -1,0 +1,47 @@
+"""The one place an Elasticsearch client is built from settings.
+
+Every stage gets its client here, so authentication, TLS verification and
+retry policy are the same for the CLI, the DAGs, the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from elasticsearch import Elasticsearch
+
+from mediamon.core.errors import ConfigError
+from mediamon.core.settings import Settings
+
+# Transport-level retries: the client retries these statuses and connection
+# errors itself; the bulk indexer adds backoff on top (processing.store.bulk).
+RETRY_ON_STATUS = (429, 502, 503, 504)
+
+
+class ConfigurationError(ConfigError):
+    """Settings are missing or contradictory; the message says which variable to set."""
+
+
+def make_client(settings: Settings, *, username: str | None = None, password: str | None = None,
+                timeout: float | None = None, max_retries: int | None = None) -> Elasticsearch:
+    """A client for the configured cluster; explicit credentials override the settings' (tests, roles)."""
+    if not settings.es_url:
+        raise ConfigurationError(
+            "No Elasticsearch configured: set MEDIAMON_ES_URL (and MEDIAMON_ES_USERNAME/PASSWORD or "
+            "MEDIAMON_ES_API_KEY), or start the local node with `mediamon es start`."
+        )
+    kwargs: dict = {
+        "request_timeout": timeout or settings.es_timeout,
+        "max_retries": settings.es_max_retries if max_retries is None else max_retries,
+        "retry_on_status": RETRY_ON_STATUS,
+        "retry_on_timeout": True,
+    }
+    if username is not None:
+        kwargs["basic_auth"] = (username, password or "")
+    elif settings.es_api_key is not None:
+        kwargs["api_key"] = settings.es_api_key.get_secret_value()
+    elif settings.es_username and settings.es_password is not None:
+        kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
+    if settings.es_url.startswith("https"):
+        kwargs["verify_certs"] = settings.es_verify_certs
+        if settings.es_ca_certs:
+            kwargs["ca_certs"] = str(settings.es_ca_certs)
+    return Elasticsearch(settings.es_url, **kwargs)

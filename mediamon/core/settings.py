@@ -1,0 +1,139 @@
+"""Runtime settings: every ``MEDIAMON_*`` variable is read here and nowhere else.
+
+Settings come from the environment (``MEDIAMON_*``), then a ``.env`` file in the
+working directory, then the credentials file that ``mediamon es start`` writes for
+the local node. The same code therefore talks to the local dev node and to the
+docker-compose cluster; only the environment differs. Secrets are held as
+``SecretStr`` so they never end up in a repr, a log line or command output.
+The README's settings table lists every field; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_CREDENTIALS_FILE = "credentials.env"
+
+
+class Settings(BaseSettings):
+    """Everything mediamon needs to know about its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEDIAMON_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    es_url: str | None = Field(default=None, description="Elasticsearch URL; the local node's when unset")
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    es_ca_certs: Path | None = Field(default=None, description="CA bundle for a TLS cluster")
+    es_verify_certs: bool = True
+    es_timeout: float = 30.0
+    es_max_retries: int = 5
+    index_prefix: str = Field(default="mediamon", pattern=r"^[a-z][a-z0-9_-]*$")
+    data_dir: Path = Path(".mediamon")
+    local_es_dir: Path | None = Field(default=None, description="home of the local node; data_dir/es when unset")
+    config_dir: Path = Path("config")
+    kibana_url: str | None = None
+    # Passwords for the least-privilege users; `mediamon setup` creates the users when set.
+    es_writer_password: SecretStr | None = None
+    es_analyst_password: SecretStr | None = None
+    sources_file: Path | None = Field(default=None, description="sources file; <config_dir>/sources.yaml when unset")
+    # Crawling.
+    url_rewrite: str = Field(default="", description="PREFIX=REPLACEMENT rules: send the crawler to a mirror")
+    user_agent: str | None = None
+    crawl_settings: dict[str, Any] = Field(default_factory=dict, description="Scrapy setting overrides (JSON)")
+    # Airflow task policy (seconds) and the connection that overrides the cluster settings.
+    es_conn_id: str = "mediamon_es"
+    crawl_retries: int = Field(default=3, ge=0)
+    crawl_retry_delay_s: float = Field(default=300, ge=0)
+    crawl_max_retry_delay_s: float = Field(default=3600, ge=0)
+    crawl_timeout_s: float = Field(default=1800, gt=0)
+    stage_retries: int = Field(default=2, ge=0)
+    stage_retry_delay_s: float = Field(default=60, ge=0)
+    stage_timeout_s: float = Field(default=3600, gt=0)
+    # The local development node (mediamon.devtools.localnode).
+    es_version: str = "9.5.4"
+    es_heap: str = Field(default="1g", pattern=r"^\d+[mg]$")
+    jvm_root: Path = Path("/usr/lib/jvm")
+    java_home: Path | None = None
+
+    @model_validator(mode="after")
+    def _absolute_dirs(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        self.config_dir = self.config_dir.expanduser().resolve()
+        self.local_es_dir = (self.local_es_dir or self.data_dir / "es").expanduser().resolve()
+        return self
+
+    @property
+    def local_credentials_path(self) -> Path:
+        assert self.local_es_dir is not None
+        return self.local_es_dir / LOCAL_CREDENTIALS_FILE
+
+    @property
+    def sources_path(self) -> Path:
+        """The sources file every step reads: crawl, processing, DAG generation and health checks."""
+        return (self.sources_file or self.config_dir / "sources.yaml").expanduser().resolve()
+
+    def crawler_environment(self) -> dict[str, str]:
+        """These settings as the variables a crawler child process reads (no secrets: crawling needs none)."""
+        env = {"MEDIAMON_DATA_DIR": str(self.data_dir), "MEDIAMON_CONFIG_DIR": str(self.config_dir),
+               "MEDIAMON_SOURCES_FILE": str(self.sources_path), "MEDIAMON_URL_REWRITE": self.url_rewrite,
+               "MEDIAMON_CRAWL_SETTINGS": json.dumps(self.crawl_settings)}
+        if self.user_agent:
+            env["MEDIAMON_USER_AGENT"] = self.user_agent
+        return env
+
+    @property
+    def docs_alias(self) -> str:
+        """The alias analysts search and the pipeline writes through."""
+        return f"{self.index_prefix}-docs"
+
+    @property
+    def alerts_index(self) -> str:
+        return f"{self.index_prefix}-alerts"
+
+    @property
+    def deadletter_dir(self) -> Path:
+        return self.data_dir / "deadletter"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env, completed by the local node's credentials file.
+
+    The local file only fills what the environment left unset, and only when the
+    environment does not point at some other cluster: the local password must
+    never be sent to a remote URL.
+    """
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    path = settings.local_credentials_path
+    if not path.is_file():
+        return settings
+    local = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    local_url = local.get("MEDIAMON_ES_URL")
+    if settings.es_url and settings.es_url.rstrip("/") != (local_url or "").rstrip("/"):
+        return settings
+    fill: dict[str, object] = {}
+    for key, value in local.items():
+        field = key.removeprefix("MEDIAMON_").lower()
+        if field in Settings.model_fields and getattr(settings, field) is None:
+            fill[field] = value
+    if settings.es_api_key is not None:
+        # An API key in the environment wins; do not mix it with the local basic auth.
+        fill.pop("es_username", None)
+        fill.pop("es_password", None)
+    return settings.model_copy(update=_coerce(fill))
+
+
+def _coerce(values: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for field, value in values.items():
+        annotation = str(Settings.model_fields[field].annotation)
+        out[field] = SecretStr(str(value)) if "SecretStr" in annotation else value
+    return out

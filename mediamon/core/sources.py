@@ -1,0 +1,233 @@
+"""The typed schema of config/sources.yaml and its loader.
+
+Sources are data: a new outlet is a new YAML entry, never a new spider class.
+Loading fails early with the file, the entry (its id, or its position when the
+id is missing) and the field, so an operator can fix a bad file without
+reading code. This module validates; it does not crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mediamon.core.configfile import ConfigFileError, read_yaml
+from mediamon.core.errors import ConfigError
+
+SOURCES_FILE = "sources.yaml"
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+_INTERVAL = re.compile(r"^\d+[smhd]$")
+
+
+class SourcesError(ConfigError):
+    """A sources file is missing, unreadable or invalid; names file, entry and field."""
+
+    def __init__(self, file: Path, message: str, entry: str | None = None, field: str | None = None) -> None:
+        self.file, self.entry, self.field = file, entry, field
+        where = str(file)
+        if entry is not None:
+            where += f": entry {entry}"
+        if field is not None:
+            where += f", field {field}"
+        super().__init__(f"{where}: {message}")
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {value!r}")
+    return value
+
+
+def _page_template(value: str | None) -> str | None:
+    if value is not None:
+        if "{n}" not in value:
+            raise ValueError(f"page URL template must contain {{n}}: {value!r}")
+        _http_url(value.replace("{n}", "2"))
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {value!r}: {exc}") from exc
+    return value
+
+
+def _schedule(value: str) -> str:
+    if not (_CRON.match(value) or _INTERVAL.match(value)):
+        raise ValueError(f"expected a cron expression ('*/15 * * * *') or an interval ('15m', '1h'): {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+PageTemplate = Annotated[str | None, AfterValidator(_page_template)]
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Feed(_Strict):
+    """An RSS 2.0 or Atom feed; older entries on ``page_url`` pages (``{n}`` = 2, 3, ...)."""
+
+    url: HttpUrl
+    page_url: PageTemplate = None
+    max_pages: int = Field(default=1, ge=1, le=1000)
+
+
+class ListPage(_Strict):
+    """A listing page for sites without (reliable) feeds, paged by a next link or a URL template."""
+
+    url: HttpUrl
+    item_selector: str = Field(description="CSS selector of one listed item")
+    link_selector: str = Field(default="a::attr(href)", description="CSS, relative to the item, giving the href")
+    title_selector: str | None = None
+    date_selector: str | None = None
+    next_selector: str | None = Field(default=None, description="CSS giving the next page's href")
+    page_url: PageTemplate = None
+    max_pages: int = Field(default=1, ge=1, le=1000)
+
+
+class Telegram(_Strict):
+    """A public Telegram channel read through its web preview ``https://t.me/s/<channel>``."""
+
+    channel: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")]
+    base_url: HttpUrl = "https://t.me"
+    max_pages: int = Field(default=5, ge=1, le=1000)
+
+
+class Discovery(_Strict):
+    feeds: list[Feed] = []
+    sitemaps: list[HttpUrl] = []
+    lists: list[ListPage] = []
+    telegram: Telegram | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Discovery:
+        if not (self.feeds or self.sitemaps or self.lists or self.telegram):
+            raise ValueError("needs at least one of feeds, sitemaps, lists, telegram")
+        return self
+
+    def urls(self) -> list[str]:
+        urls = [f.url for f in self.feeds] + list(self.sitemaps) + [page.url for page in self.lists]
+        if self.telegram:
+            urls.append(f"{self.telegram.base_url.rstrip('/')}/s/{self.telegram.channel}")
+        return urls
+
+
+class Politeness(_Strict):
+    download_delay: float = Field(default=2.0, ge=0)
+    concurrency: int = Field(default=2, ge=1, le=32)
+    obey_robots: bool = True
+    robots_override_reason: str | None = None
+    allow_private_addresses: bool = Field(default=False, description="only for sources on an internal network")
+
+    @model_validator(mode="after")
+    def _reason_for_override(self) -> Politeness:
+        if not self.obey_robots and not (self.robots_override_reason or "").strip():
+            raise ValueError("obey_robots: false needs robots_override_reason")
+        return self
+
+
+class Selectors(_Strict):
+    """CSS hints for extraction; processing falls back to trafilatura when absent or empty."""
+
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    date: str | None = None
+    authors: str | None = None
+
+
+class Source(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: str
+    owner: str
+    kind: Literal["government", "state_media"]
+    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]], Field(min_length=1)]
+    domains: Annotated[list[str], Field(min_length=1)]
+    schedule: Annotated[str, AfterValidator(_schedule)]
+    discovery: Discovery
+    politeness: Politeness = Politeness()
+    selectors: Selectors = Selectors()
+    article_url_patterns: list[Regex] = []
+
+    @model_validator(mode="after")
+    def _discovery_on_own_domains(self) -> Source:
+        for url in self.discovery.urls():
+            if not self.allows(url):
+                raise ValueError(f"discovery URL {url} is outside domains {self.domains}")
+        return self
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` is on one of the source's domains (subdomains included)."""
+        try:
+            parts = urlsplit(url)
+            host, _port = (parts.hostname or "").lower(), parts.port
+        except ValueError:  # a hostile link ("http://[::1", port 99999) is on no domain of ours
+            return False
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    def is_article(self, url: str) -> bool:
+        return self.allows(url) and (not self.article_url_patterns
+                                     or any(re.search(p, url) for p in self.article_url_patterns))
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Every source of ``path`` (``Settings.sources_path``), validated."""
+    path = Path(path)
+    try:
+        raw = read_yaml(path)
+    except ConfigFileError as exc:
+        raise SourcesError(path, str(exc).removeprefix(f"{path}: ")) from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):
+        raise SourcesError(path, "expected a mapping with a 'sources' list")
+    sources: list[Source] = []
+    for position, entry in enumerate(raw["sources"]):
+        name = str(entry.get("id")) if isinstance(entry, dict) and entry.get("id") else f"#{position + 1}"
+        try:
+            sources.append(Source.model_validate(entry))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(p) for p in error["loc"]) or None
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] == "missing":
+                message = "missing field"
+            raise SourcesError(path, message, entry=name, field=field) from exc
+    ids = [s.id for s in sources]
+    for source_id in ids:
+        if ids.count(source_id) > 1:
+            raise SourcesError(path, "duplicate id", entry=source_id, field="id")
+    return sources
+
+
+def sources_by_id(sources: list[Source]) -> dict[str, Source]:
+    return {source.id: source for source in sources}
+
+
+def source_for_url(url: str, sources: dict[str, Source]) -> Source | None:
+    """The source a URL belongs to: one whose article patterns match it, else one on its domain."""
+    on_domain = [s for s in sources.values() if s.allows(url)]
+    exact = [s for s in on_domain if s.is_article(url)]
+    return (exact or on_domain or [None])[0]
+
+
+def select(sources: list[Source], ids: list[str] | None, path: Path | None = None) -> list[Source]:
+    """The sources named by ``ids`` (all when empty); an unknown id is a config error."""
+    if not ids:
+        return sources
+    by_id = {s.id: s for s in sources}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise SourcesError(path or Path(SOURCES_FILE), f"unknown source id(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(by_id)}")
+    return [by_id[i] for i in ids]

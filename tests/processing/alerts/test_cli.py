@@ -1,0 +1,75 @@
+"""`mediamon alerts run / list / silence` through the real command line entry point."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from mediamon.cli.main import main
+from tests.processing.alerts.conftest import doc, index
+
+
+@pytest.fixture
+def cli_env(es_settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("MEDIAMON_INDEX_PREFIX", es_settings.index_prefix)
+    monkeypatch.setenv("MEDIAMON_DATA_DIR", str(es_settings.data_dir))
+    monkeypatch.setenv("MEDIAMON_LOCAL_ES_DIR", str(es_settings.local_es_dir))
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("channels:\n  file: {type: file, path: out.jsonl}\n"
+                     "rules:\n  - {id: pay, type: match, query: 'narratives:eu_must_pay'}\n")
+    return rules
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_then_list_as_json(cli_env, es_settings, es_admin):
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [doc("pay", narratives=["eu_must_pay"], published=now - timedelta(minutes=5),
+                                      indexed=now - timedelta(minutes=1))])
+    result = invoke("alerts", "run", "--rules", str(cli_env), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["fired"] == 1
+    listed = invoke("alerts", "list", "--json")
+    [line] = [json.loads(x) for x in listed.output.splitlines()]
+    assert (line["rule"], line["documents"][0]["url"]) == ("pay", "https://tass-ru.example/pay")
+    assert {"rule", "key", "fired_at", "reason", "documents"} <= set(line)
+    again = invoke("alerts", "run", "--rules", str(cli_env), "--json")
+    assert json.loads(again.output)["fired"] == 0
+
+
+def test_silence_checks_the_rule_and_the_duration(cli_env):
+    assert invoke("alerts", "silence", "pay", "--for", "6h", "--rules", str(cli_env)).exit_code == 0
+    assert invoke("alerts", "silence", "nope", "--for", "6h", "--rules", str(cli_env)).exit_code == 2
+    assert invoke("alerts", "silence", "pay", "--for", "soon", "--rules", str(cli_env)).exit_code == 2
+
+
+def test_bad_rules_file_exits_2_and_names_the_rule(cli_env, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - {id: burst, type: threshold, window: 1h}\n")
+    result = invoke("alerts", "run", "--rules", str(bad))
+    assert result.exit_code == 2 and "rule 'burst'" in result.output
+
+
+def test_empty_rule_set_is_a_clean_no_op(cli_env, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("rules: []\n")
+    result = invoke("alerts", "run", "--rules", str(empty), "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["rules"] == 0
+
+
+def test_a_rule_elasticsearch_rejects_is_reported_and_the_others_still_run(cli_env, es_settings, es_admin):
+    rules = cli_env.parent / "mixed.yaml"
+    rules.write_text("channels:\n  file: {type: file, path: out.jsonl}\nrules:\n"
+                     "  - {id: broken, type: match, query: 'narratives:(eu_must_pay'}\n"
+                     "  - {id: pay, type: match, query: 'narratives:eu_must_pay'}\n")
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [doc("pay", narratives=["eu_must_pay"], indexed=now - timedelta(minutes=1))])
+    result = invoke("alerts", "run", "--rules", str(rules), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["fired"] == 1 and set(report["errors"]) == {"broken"}
