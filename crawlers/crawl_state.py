@@ -30,12 +30,13 @@ from typing import Any
 from crawlers.canonical import canonical_url
 from crawlers.stats import TRANSIENT_REASONS, SourceStats
 from mediamon.core.archive import INCOMING, ArchiveError, BatchWriter, iter_batches, read_manifest
+from mediamon.core.errors import OperationFailed
 from mediamon.core.sources import Source
 
 log = logging.getLogger(__name__)
 
 
-class StateBusy(RuntimeError):
+class StateBusy(OperationFailed):
     """Another crawl of the same source holds its lock."""
 
 

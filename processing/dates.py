@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
+from mediamon.core.errors import MediamonError
+
 MOSCOW = ZoneInfo("Europe/Moscow")
 MINSK = ZoneInfo("Europe/Minsk")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -52,7 +54,7 @@ class ParsedDate:
 MAX_FREEFORM_CHARS = 120
 
 
-class DateRejected(ValueError):
+class DateRejected(MediamonError, ValueError):
     """A date was found but is impossible for a publication (future, before 1990)."""
 
 

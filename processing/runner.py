@@ -155,16 +155,16 @@ def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tu
 def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None = None) -> ProcessReport:
     report = ProcessReport()
     batch_id = batch_dir.name
-    manifest = read_manifest(batch_dir)
-    records = (r for r in iter_records(batch_dir, manifest) if not only_sources or r.manifest.source in only_sources)
+    entries = read_manifest(batch_dir)
+    records = (r for r in iter_records(batch_dir, entries) if not only_sources or r.manifest.source in only_sources)
     docs: list[Document] = []
     quarantined: list[QuarantineEntry] = []
-    for manifest, outcome in _outcomes(ctx, records):
+    for record, outcome in _outcomes(ctx, records):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
         report.boilerplate_lines_removed += outcome.removed_lines
         if outcome.document is None:
-            quarantined.append(QuarantineEntry(outcome.reason or "unknown", outcome.detail or "", manifest))
+            quarantined.append(QuarantineEntry(outcome.reason or "unknown", outcome.detail or "", record))
             report.quarantined[outcome.reason or "unknown"] += 1
         else:
             docs.append(outcome.document)
@@ -179,7 +179,7 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     report.created, report.updated, report.unchanged, report.failed = (
         counts.created, counts.updated, counts.unchanged, counts.failed)
     write_batch(ctx.settings.data_dir, batch_id, quarantined)
-    sources = sorted({m.source for m in manifest})
+    sources = sorted({entry.source for entry in entries})
     ledger.mark_done(ctx.es, ctx.settings, batch_id, {
         "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
+from mediamon.core.errors import MediamonError
 
-class Dropped(IgnoreRequest):
+
+class Dropped(IgnoreRequest, MediamonError):
     """A request or response refused on purpose; ``reason`` is what the crawl stats count."""
 
     def __init__(self, reason: str, detail: str = "") -> None:

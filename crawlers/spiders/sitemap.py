@@ -17,6 +17,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
 
 from crawlers.spiders.base import SourceSpider, absolute_url
+from mediamon.core.archive import is_gzip
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, remove_comments=True)
 
@@ -42,7 +43,7 @@ class SitemapSpider(SourceSpider):
         if not self.page_ok(response):
             return
         body = response.body
-        if body[:2] == b"\x1f\x8b":
+        if is_gzip(body):
             try:
                 body = gunzip(body, max_size=self.settings.getint("MEDIAMON_SITEMAP_MAX_SIZE"))
             except ValueError:  # Scrapy's decompression cap was hit

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mediamon.core.configfile import ConfigFileError, read_yaml
+from mediamon.core.durations import is_duration
 from mediamon.core.errors import ConfigError
 
 SOURCES_FILE = "sources.yaml"
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
-_INTERVAL = re.compile(r"^\d+[smhd]$")
 
 
 class SourcesError(ConfigError):
@@ -60,7 +60,7 @@ def _regex(value: str) -> str:
 
 
 def _schedule(value: str) -> str:
-    if not (_CRON.match(value) or _INTERVAL.match(value)):
+    if not (_CRON.match(value) or is_duration(value)):
         raise ValueError(f"expected a cron expression ('*/15 * * * *') or an interval ('15m', '1h'): {value!r}")
     return value
 

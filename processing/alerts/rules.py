@@ -8,7 +8,6 @@ written here: a channel names the environment variable that holds them.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,30 +15,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from mediamon.core.configfile import read_yaml
+from mediamon.core.durations import parse_duration
 from mediamon.core.errors import ConfigError
 
-DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 TIME_FIELDS = Literal["published_at", "indexed_at", "fetched_at"]
 
 
 class RulesError(ConfigError):
     """config/alerts.yaml is unreadable or invalid; the message names file, rule and field."""
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``6h`` -> 6 hours; a timedelta or a number of seconds passes through."""
-    if isinstance(value, timedelta):
-        return value
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return timedelta(seconds=value)
-        match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", str(value))
-        if match:
-            return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
-    except OverflowError:  # pydantic reports ValueError only; "99999999999d" must not crash the loader
-        raise ValueError(f"duration {value!r} is too large") from None
-    raise ValueError(f"expected a duration such as 90s, 30m, 6h, 7d or 2w, got {value!r}")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

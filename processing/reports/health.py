@@ -33,6 +33,7 @@ from elasticsearch import Elasticsearch
 
 from mediamon.core.archive import iter_batches, read_manifest
 from mediamon.core.document import doc_id
+from mediamon.core.errors import OperationFailed
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
 from processing.quarantine import iter_quarantined
@@ -43,7 +44,7 @@ DEFAULT_GRACE = timedelta(hours=1)
 _MGET_CHUNK = 1000
 
 
-class HealthGap(RuntimeError):
+class HealthGap(OperationFailed):
     """A health check found a gap; the message names every source affected and why."""
 
 

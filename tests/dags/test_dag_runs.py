@@ -111,7 +111,7 @@ def test_crawl_dags_archive_and_announce_one_asset_event_per_batch(crawled: Pipe
     from airflow.utils.session import create_session
 
     batches = list(iter_batches(crawled.settings.data_dir / "archive"))
-    assert {read_manifest(b)[0]["source"] for b in batches} == set(SOURCES)
+    assert {read_manifest(b)[0].source for b in batches} == set(SOURCES)
     with create_session() as session:
         events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
                   .filter(AssetModel.uri.in_([f"mediamon://archive/{s}" for s in SOURCES])).all())
@@ -154,7 +154,7 @@ def test_reprocess_dag_rebuilds_one_source_in_place(dags, crawled: Pipeline) -> 
     assert dag_run.state == "success"
     counts = tis["reprocess"][0].xcom_pull(task_ids="reprocess")
     assert counts["records_in"] == sum(len(read_manifest(b)) for b in iter_batches(
-        crawled.settings.data_dir / "archive") if read_manifest(b)[0]["source"] == "belta-be")
+        crawled.settings.data_dir / "archive") if read_manifest(b)[0].source == "belta-be")
     assert counts["created"] == 0 and counts["adds_up"]
     assert docs_by_source(crawled) == before
 

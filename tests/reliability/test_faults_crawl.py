@@ -66,7 +66,7 @@ def test_full_disk_stops_the_crawl_with_a_clear_error_and_keeps_committed_batche
     for batch in committed:  # what was committed is whole and intact
         records = list(iter_records(batch))
         assert len(records) == len(read_manifest(batch))
-        assert all(hashlib.sha256(r.body).hexdigest() == r.manifest["sha256"] for r in records)
+        assert all(hashlib.sha256(r.body).hexdigest() == r.manifest.sha256 for r in records)
     assert len(archived_entries(tmp_path)) == sum(v["archived"] for v in report["sources"].values())
 
 

@@ -43,7 +43,7 @@ def all_documents(es: Elasticsearch, settings: Settings) -> dict[str, dict[str, 
 
 def check_invariant(es: Elasticsearch, settings: Settings) -> Reconciled:
     """Assert the invariant over the whole archive of ``settings``; returns the reconciled counts."""
-    entries = [e for batch in iter_batches(settings.data_dir / "archive") for e in read_manifest(batch)]
+    entries = [e.as_json() for batch in iter_batches(settings.data_dir / "archive") for e in read_manifest(batch)]
     docs = all_documents(es, settings)
     quarantined = {(q["raw_ref"]["batch"], q["raw_ref"]["offset"]): q for q in iter_quarantined(settings.data_dir)}
     assert all(q["reason"] and q["detail"] for q in quarantined.values())

@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mediamon.core.configfile import read_yaml
 from mediamon.core.errors import ConfigError
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -44,10 +44,7 @@ def load_corpus(corpus_dir: Path | None = None) -> dict[str, list[CorpusItem]]:
     corpus_dir = corpus_dir or CORPUS_DIR
     by_source: dict[str, list[CorpusItem]] = {}
     for path in sorted(corpus_dir.glob("*.yaml")):
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        except (OSError, yaml.YAMLError) as exc:
-            raise CorpusError(f"{path}: {exc}") from exc
+        raw = read_yaml(path, CorpusError) or []
         if not isinstance(raw, list):
             raise CorpusError(f"{path}: expected a list of items")
         for position, entry in enumerate(raw):

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mediamon.cli.main import main
-from tests.processing.alerts.conftest import doc, index
+from tests.support.alerting import doc, index
 
 
 @pytest.fixture

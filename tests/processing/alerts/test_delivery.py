@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.processing.alerts.conftest import T0, config, doc, fired, index
+from tests.support.alerting import T0, config, doc, fired, index
 
 RULE = {"id": "pay", "type": "match", "query": "narratives:eu_must_pay", "channels": ["hook"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.processing.alerts.conftest import T0, config, doc, fired, index
+from tests.support.alerting import T0, config, doc, fired, index
 
 ALARMIST_POLAND = {"id": "alarmist-poland", "type": "match",
                    "query": "narratives:poland_inhumane AND alarmism:>=0.6"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.processing.alerts.conftest import T0, config, doc, fired, index
+from tests.support.alerting import T0, config, doc, fired, index
 
 NEW_NARRATIVE = {"id": "new-narrative", "type": "new_term", "field": "narratives", "group_by": "source",
                  "history": "30d"}
@@ -71,7 +71,7 @@ def test_flatline_flags_sources_silent_longer_than_their_usual_gap(run, es_setti
 def test_flatline_watches_the_sources_of_sources_yaml_by_default(run, es_settings, es_admin):
     from mediamon.core.sources import load_sources
 
-    configured = {s.id for s in load_sources(settings=es_settings)}
+    configured = {s.id for s in load_sources(es_settings.sources_path)}
     rule = {"id": "silent", "type": "flatline", "history": "14d", "min_silence": "1h"}
     index(es_admin, es_settings, [doc(f"t{i}", source="tass-ru", published=T0 - timedelta(minutes=20 * i))
                                   for i in range(5)])

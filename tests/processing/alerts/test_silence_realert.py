@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from processing.alerts.engine import silence
-from tests.processing.alerts.conftest import T0, config, doc, fired, index
+from tests.support.alerting import T0, config, doc, fired, index
 
 ANY_NEW = {"id": "any", "type": "threshold", "group_by": "source", "window": "1h", "above": 0, "realert": "1h"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.processing.alerts.conftest import T0, config, doc, fired, index
+from tests.support.alerting import T0, config, doc, fired, index
 
 BURST = {"id": "burst", "type": "threshold", "group_by": "narratives", "window": "1h", "above": 2}
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mediamon.cli.main import main
 from processing.reports.digest import write_report
-from tests.processing.alerts.conftest import T0, config, doc, index
+from tests.support.alerting import T0, config, doc, index
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 RENDER_CHECK = """<script>

@@ -11,7 +11,7 @@ from elasticsearch import AuthenticationException, AuthorizationException
 from pydantic import SecretStr
 
 from mediamon.core.esclient import make_client
-from processing.store.indexsetup import setup
+from mediamon.ops.setup import setup_cluster
 from tests.support.documents import make_document
 from tests.support.es import drop_prefix
 
@@ -26,7 +26,7 @@ def role_settings(es_base_settings, es_admin):
         "es_analyst_password": SecretStr(secrets.token_urlsafe(16)),
     })
     drop_prefix(es_admin, PREFIX)
-    setup(es_admin, settings)
+    setup_cluster(es_admin, settings)
     yield settings
     drop_prefix(es_admin, PREFIX)
 
@@ -48,7 +48,7 @@ def test_wrong_password_is_refused(es_base_settings):
 
 
 def test_setup_with_roles_is_idempotent(es_admin, role_settings):
-    report = setup(es_admin, role_settings)
+    report = setup_cluster(es_admin, role_settings)
     assert report.changed == []
 
 

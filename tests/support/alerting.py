@@ -1,17 +1,15 @@
-"""Helpers for alert tests: constructed documents on a controlled timeline, rules from dicts."""
+"""Alert and report test helpers: constructed documents on a controlled timeline, rules from dicts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from elasticsearch import Elasticsearch
 
 from mediamon.core.document import Document
 from mediamon.core.settings import Settings
 from processing.alerts.alert_state import StateStore
-from processing.alerts.engine import AlertsReport, run_alerts
 from processing.alerts.rules import AlertsConfig
 from processing.store.bulk import DeadLetter, IndexerConfig, index_documents
 
@@ -43,19 +41,6 @@ def config(*rules: dict[str, Any], **top: Any) -> AlertsConfig:
     for name, value in top.items():
         body[name] = {**body.get(name, {}), **value} if isinstance(value, dict) else value
     return AlertsConfig.model_validate(body)
-
-
-@pytest.fixture
-def run(es_settings: Settings, es_admin: Elasticsearch):
-    """run(cfg, now) evaluates with a brand-new engine each call: all state comes from Elasticsearch."""
-
-    def _run(cfg: AlertsConfig, now: datetime) -> AlertsReport:
-        report = run_alerts(es_settings, es=es_admin, now=now, config=cfg)
-        assert report.adds_up(), report
-        assert not report.errors, report.errors
-        return report
-
-    return _run
 
 
 def fired(es: Elasticsearch, settings: Settings, rule: str | None = None) -> list[dict[str, Any]]:
