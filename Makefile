@@ -31,6 +31,7 @@ test: es-start
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: es-start
 	$(PY) -m bench.run
