@@ -50,6 +50,8 @@ class Document(BaseModel):
     lang: str = "und"
     lang_confidence: float | None = None
     published_at: datetime | None = None
+    published_precision: str | None = None  # "minute" or "day": how exactly the page gave its time
+    published_source: str | None = None  # where the time came from (jsonld, meta, footer, feed, ...)
     fetched_at: datetime | None = None
     indexed_at: datetime | None = None
     content_hash: str | None = None

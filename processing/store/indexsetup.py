@@ -42,6 +42,8 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
     "lang": KEYWORD,
     "lang_confidence": {"type": "float"},
     "published_at": DATE,
+    "published_precision": KEYWORD,
+    "published_source": KEYWORD,
     "fetched_at": DATE,
     "indexed_at": DATE,
     "content_hash": KEYWORD,
