@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -30,16 +30,6 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     include_duplicates: bool = True
-
-
-def parse_when(value: str, now: datetime | None = None) -> datetime:
-    """An ISO date/time, or a relative age such as ``7d``, ``12h``, ``30m``."""
-    now = now or datetime.now(UTC)
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if value and value[-1] in units and value[:-1].isdigit():
-        return now - timedelta(**{units[value[-1]]: int(value[:-1])})
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def build_query(text: str, filters: SearchFilters, language_fields: bool = False) -> dict[str, Any]:

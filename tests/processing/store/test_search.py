@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from processing.store.bulk import DeadLetter, index_documents
-from processing.store.search import SearchFilters, parse_when, search
+from processing.store.search import SearchFilters, search
 from tests.support.documents import make_document
 
 NOV = datetime(2021, 11, 1, tzinfo=UTC)
@@ -77,14 +77,6 @@ def test_english_query_matches_stems(es_admin, es_settings, corpus):
     assert _titles(es_admin, es_settings, "acting lawfully Peskov") == ["Peskov: Belarus acts within the law"]
     assert _titles(es_admin, es_settings, "Peskov acts") == ["Peskov: Belarus acts within the law"]
     assert "EU must pay Belarus, says Lavrov" in _titles(es_admin, es_settings, "paying")
-
-
-def test_parse_when_accepts_ages_and_iso_dates():
-    now = datetime(2021, 11, 10, tzinfo=UTC)
-    assert parse_when("7d", now) == datetime(2021, 11, 3, tzinfo=UTC)
-    assert parse_when("2021-11-08", now) == datetime(2021, 11, 8, tzinfo=UTC)
-    with pytest.raises(ValueError):
-        parse_when("last tuesday", now)
 
 
 def _cli(settings, *args):
