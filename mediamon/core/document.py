@@ -68,6 +68,10 @@ class Document(BaseModel):
     lemmas: str | None = None
     minhash_bands: list[str] = Field(default_factory=list)
     minhash: str | None = None  # shingle count + MinHash signature: verifies LSH candidates (processing.dedup)
+    # Telegram posts: the permalink of the post replied to, the channel a forward came from, views shown
+    reply_to: str | None = None
+    forwarded_from: str | None = None
+    views: int | None = None
     tags: list[str] = Field(default_factory=list)
     fingerprint: str | None = None  # set by the indexer: hash of the meaningful content
 

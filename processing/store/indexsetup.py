@@ -59,6 +59,9 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
     "lemmas": {"type": "text", "analyzer": "whitespace"},
     "minhash_bands": KEYWORD,
     "minhash": {"type": "keyword", "index": False, "doc_values": False},
+    "reply_to": KEYWORD,
+    "forwarded_from": KEYWORD,
+    "views": {"type": "long"},
     "tags": KEYWORD,
     "fingerprint": {"type": "keyword", "index": False},
 }
