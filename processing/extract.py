@@ -73,6 +73,8 @@ class Extracted:
     date_origin: str | None  # which source of truth gave the date: selector, jsonld, meta, feed, htmldate
     declared_lang: str | None
     dates_rejected: list[str] = field(default_factory=list)
+    # Document fields only some kinds of page carry (a Telegram post's reply_to, forwarded_from, views)
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

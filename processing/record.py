@@ -78,7 +78,9 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
     page = extract(record.body, record.content_type, ctx, cfg.challenge_markers, cfg.min_text_chars)
     title = normalise_inline(page.title, cfg.max_title_chars)
     lead = normalise_inline(page.lead, cfg.max_lead_chars)
-    text, report = clean_text(page.text, rules.boilerplate, title, cfg.max_text_chars)
+    # a Telegram post's title is its own first line, which must stay in the text (a one-line post is all text)
+    text, report = clean_text(page.text, rules.boilerplate, None if ctx.kind == "telegram_post" else title,
+                              cfg.max_text_chars)
     min_chars = 1 if ctx.kind == "telegram_post" else cfg.min_text_chars
     if len(text) < min_chars:
         raise ExtractionFailed("empty_extraction", f"only {len(text)} characters left after cleaning")
@@ -98,7 +100,7 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
         translation_group=translation_group(canonical), speakers=find_speakers(everything, rules.enrich),
         narratives=find_narratives(everything, rules.enrich), alarmism=score, alarmism_terms=terms,
         raw_ref=_raw_ref(m), lemmas=" ".join(all_lemmas),
-        tags=["text_truncated"] if report.truncated_chars else [],
+        tags=["text_truncated"] if report.truncated_chars else [], **page.fields,
     )
     doc.dup_group = doc.id  # a group of one until dedup finds its relatives in the index
     return Outcome(document=fingerprint_document(doc), dates_rejected=page.dates_rejected,
