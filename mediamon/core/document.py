@@ -58,7 +58,8 @@ class Document(BaseModel):
     dup_group: str | None = None
     is_duplicate: bool = False
     translation_group: str | None = None
-    speakers: list[str] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)  # quoted or speaking (processing.enrich)
+    mentions: list[str] = Field(default_factory=list)  # every gazetteer person named, speaking or not
     narratives: list[str] = Field(default_factory=list)
     alarmism: float = 0.0
     alarmism_terms: list[str] = Field(default_factory=list)

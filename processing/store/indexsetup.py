@@ -51,6 +51,7 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
     "is_duplicate": {"type": "boolean"},
     "translation_group": KEYWORD,
     "speakers": KEYWORD,
+    "mentions": KEYWORD,
     "narratives": KEYWORD,
     "alarmism": {"type": "float"},
     "alarmism_terms": KEYWORD,
