@@ -119,5 +119,7 @@ def report(since: str, out_dir: Path) -> None:
     from processing.reports.digest import write_report  # lazy: matplotlib only for reports
 
     settings = get_settings()
-    path = write_report(settings, get_client(settings), _since(since), out_dir)
-    console.print(f"report written to {path}")
+    written = write_report(settings, get_client(settings), _since(since), out_dir)
+    if written.warning:
+        console.print(f"[yellow]warning:[/] {written.warning}", highlight=False)
+    console.print(f"report written to {written.path}")

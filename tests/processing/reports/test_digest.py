@@ -6,13 +6,14 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from matplotlib.figure import Figure
 
 from mediamon.cli.main import main
-from processing.reports.digest import write_report
+from processing.reports.digest import OTHER, bin_for, draw_time_chart, group_top, write_report
 from tests.support.alerting import T0, config, doc, index
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,20 +50,25 @@ def corpus(es_settings, es_admin, run):
 
 
 def test_report_holds_the_period_with_first_seen_traces(corpus, es_admin, tmp_path):
-    path = write_report(corpus, es_admin, T0 - timedelta(days=2), tmp_path / "out", until=T0 + timedelta(hours=1))
-    html = path.read_text()
+    report = write_report(corpus, es_admin, T0 - timedelta(days=2), tmp_path / "out", until=T0 + timedelta(hours=1))
+    path, html = report.path, report.path.read_text()
+    assert report.total == 5 and report.warning is None and 'id="empty-period"' not in html
     assert re.search(r'id="total">5<', html)  # the 30-day-old document is outside the period
     assert "Armed clash looms at the border" in html and "<span>armed clash</span>" in html
     trace = html[html.index('id="dup-groups"'):html.index('id="dup-groups"') + 2000]
     assert trace.index("tass-ru") < trace.index("ria-ru (+1h00, ru)") < trace.index("rt-en (+2h30, en)")
-    assert 'id="alerts"' in html and "clash" in html
+    alerts = html[html.index('id="alerts"'):]
+    assert '<a href="https://rt-en.example/clash">rt-en: Armed clash looms at the border</a>' in alerts
+    # captions say what a figure shows, per hour for a period of about a day
+    assert "Documents published per hour by each source" in html and ".png)" not in html
     assert sorted(p.name for p in path.parent.glob("*.png")) == [
         "language_split.png", "volume_by_narrative.png", "volume_by_source.png"]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_report_renders_with_its_charts_in_headless_chromium(corpus, es_admin, tmp_path):
-    path = write_report(corpus, es_admin, T0 - timedelta(days=2), tmp_path / "out", until=T0 + timedelta(hours=1))
+    path = write_report(corpus, es_admin, T0 - timedelta(days=2), tmp_path / "out",
+                        until=T0 + timedelta(hours=1)).path
     page = path.with_name("check.html")
     page.write_text(path.read_text().replace("</body>", RENDER_CHECK + "</body>"))
     result = subprocess.run(
@@ -88,7 +94,49 @@ def test_report_command_writes_the_page(corpus, tmp_path, monkeypatch):
 
 
 def test_report_on_an_empty_index_still_renders(es_settings, es_admin, tmp_path):
-    html = write_report(es_settings, es_admin, T0 - timedelta(days=7), tmp_path, until=T0).read_text()
+    report = write_report(es_settings, es_admin, T0 - timedelta(days=7), tmp_path, until=T0)
+    html = report.path.read_text()
     assert "No alerts in the period" in html and html.count('class="chart"') == 3
+    assert "the index holds no documents yet" in report.warning and report.warning in html
+
+
+def test_an_empty_period_says_so_and_where_the_documents_are(corpus, tmp_path, monkeypatch):
+    """The 2021 demo data with the default --since 7d: a warning with the range to use, no 1970 window."""
+    monkeypatch.setenv("MEDIAMON_INDEX_PREFIX", corpus.index_prefix)
+    monkeypatch.setenv("MEDIAMON_DATA_DIR", str(corpus.data_dir))
+    monkeypatch.setenv("MEDIAMON_LOCAL_ES_DIR", str(corpus.local_es_dir))
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r" / "report.html").read_text()
+    hint = "the index holds documents published 2021-10-09 – 2021-11-08: try --since 2021-10-09"
+    assert hint in " ".join(result.output.split()) and hint in html and 'id="empty-period"' in html
+    assert "1970" not in html and "Charts show" not in html
+
+
+def series(totals: dict[str, int], bins: int = 3) -> dict[str, list[tuple[datetime, int]]]:
+    start = datetime(2021, 11, 1, tzinfo=UTC)
+    return {name: [(start + timedelta(days=i), total if i == 0 else 0) for i in range(bins)]
+            for name, total in totals.items()}
+
+
+def test_charts_keep_the_largest_series_and_group_the_rest_as_other():
+    grouped = group_top(series({f"source-{i:02d}": i + 1 for i in range(11)}))
+    assert list(grouped) == ["source-10", "source-09", "source-08", "source-07", "source-06", OTHER]
+    assert [n for _t, n in grouped[OTHER]] == [1 + 2 + 3 + 4 + 5 + 6, 0, 0]  # summed bin by bin
+    assert OTHER not in group_top(series({"a": 1, "b": 2}))
+
+
+def test_document_axis_ticks_are_whole_numbers():
+    ax = Figure().subplots()
+    draw_time_chart(ax, group_top(series({"a": 2, "b": 1})), bin_for(timedelta(days=3)), "t")
+    ticks = ax.yaxis.get_majorticklocs()
+    assert len(ticks) >= 2 and all(t == int(t) for t in ticks), ticks
+
+
+@pytest.mark.parametrize(("span", "interval"), [
+    (timedelta(hours=20), "hour"), (timedelta(days=2), "hour"), (timedelta(days=20), "day"),
+    (timedelta(days=90), "week"), (timedelta(days=800), "month")])
+def test_bins_fit_the_charted_span(span, interval):
+    assert bin_for(span).interval == interval
 
 
