@@ -41,7 +41,7 @@ def run_command(sources_file: Path | None, source_ids: tuple[str, ...], as_json:
 @failures_exit
 def demo_command(corpus_dir: Path | None) -> None:
     """The whole pipeline offline on the bundled sample sites, then a summary of the index."""
-    from mediamon.ops.demo import demo_crawl_log, run_demo  # lazy: the pipeline's stages load only when running
+    from mediamon.ops.demo import cli_name, demo_crawl_log, run_demo  # lazy: pipeline stages load only when running
 
     settings = get_settings()
     started = time.monotonic()
@@ -52,6 +52,12 @@ def demo_command(corpus_dir: Path | None) -> None:
     _print_run(summary.run)
     _print_summary(summary)
     console.print(f"demo finished in {time.monotonic() - started:.0f}s")
+    cli = cli_name()
+    if summary.report:
+        out.print(f"report: {summary.report.path}\n  (documents since {summary.report_since:%Y-%m-%d}; again: "
+                  f"{cli} report --since {summary.report_since:%Y-%m-%d} --out DIR)", highlight=False, soft_wrap=True)
+    out.print(f"Elasticsearch is still running (node in {settings.local_es_dir}): stop it with `{cli} es stop`, "
+              "or `make clean` to stop it and delete the demo's data.", highlight=False, soft_wrap=True)
     if summary.run.failed_sources:
         console.print(f"[red]failed sources:[/] {', '.join(summary.run.failed_sources)}")
         sys.exit(1)
@@ -100,4 +106,5 @@ def _print_summary(summary) -> None:
         "alerts: `mediamon alerts list`\n"
         f"sample sites were served at {summary.mirror_url}",
         title="pipeline"))
-    out.print("try:\n" + "\n".join(f"  {example}" for example in summary.search_examples), highlight=False)
+    out.print("try:\n" + "\n".join(f"  {example}" for example in summary.search_examples), highlight=False,
+              soft_wrap=True)

@@ -1,8 +1,14 @@
-"""`mediamon demo`: the whole pipeline offline on the bundled sample sites, and what ended up in the index."""
+"""`mediamon demo`: the whole pipeline offline on the bundled sample sites, and what ended up in the index.
+
+It ends with the analyst report over every sample document: they were
+published in 2021, so `mediamon report`'s default last seven days would be empty.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +23,7 @@ from mediamon.devtools import localnode
 from mediamon.devtools.mirror.server import MirrorServer
 from mediamon.ops.run import RunReport, run_once
 from mediamon.ops.setup import setup_cluster
+from processing.reports.digest import WrittenReport, indexed_range, write_report
 
 # The sample sites are ours, on 127.0.0.1: politeness delays protect real sites and would only make the demo wait.
 SAMPLE_SITES_SCRAPY = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
@@ -42,6 +49,8 @@ class DemoSummary:
     alerts_fired: int
     alerts_by_rule: dict[str, int]
     search_examples: list[str]
+    report: WrittenReport | None  # None when nothing was indexed
+    report_since: datetime | None  # the first publication time, which the report starts from
 
 
 def demo_crawl_log(settings: Settings) -> Path:
@@ -71,6 +80,10 @@ def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None =
     return summarize(es, settings, report, mirror_url)
 
 
+def demo_report_dir(settings: Settings) -> Path:
+    return settings.data_dir / "report"
+
+
 def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_url: str) -> DemoSummary:
     """What the index holds after the run, from aggregations on the docs alias and the alerts index."""
     body = es.search(index=settings.docs_alias, size=5, track_total_hits=True,
@@ -87,6 +100,8 @@ def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_u
                      }).body
     total = es.count(index=settings.docs_alias)["count"]
     aggs = body["aggregations"]
+    indexed = indexed_range(es, settings.docs_alias)
+    since = indexed[0] if indexed else None
     alerts_by_rule = {}
     if es.indices.exists(index=settings.alerts_index):
         alerts = es.search(index=settings.alerts_index, size=0, query={"term": {"kind": "alert"}},
@@ -105,14 +120,33 @@ def summarize(es: Elasticsearch, settings: Settings, report: RunReport, mirror_u
         alerts_fired=int(report.alerts.get("fired", 0)),
         alerts_by_rule=alerts_by_rule,
         search_examples=_search_examples(aggs["narratives"]["buckets"]),
+        report=write_report(settings, es, since, demo_report_dir(settings)) if since else None,
+        report_since=since,
     )
 
 
+def cli_name() -> str:
+    """How to call the CLI from the user's shell: ``mediamon`` when on PATH, else its path (e.g. .venv/bin/mediamon).
+
+    ``make demo`` runs the venv's script without activating the venv, so a bare
+    ``mediamon`` in a suggestion would fail as printed.
+    """
+    script = Path(sys.executable).with_name("mediamon")
+    on_path = shutil.which("mediamon")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "mediamon"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def _search_examples(narrative_buckets: list[dict[str, Any]]) -> list[str]:
-    examples = ["mediamon search 'мигранты граница' --lang ru",
-                "mediamon search 'migrants border' --lang en --no-duplicates",
-                "mediamon search '*' --sort alarmism --limit 10"]
+    cli = cli_name()
+    examples = [f"{cli} search 'мигранты граница' --lang ru",
+                f"{cli} search 'migrants border' --lang en --no-duplicates",
+                f"{cli} search '*' --sort alarmism --limit 10"]
     if narrative_buckets:
-        examples.append(f"mediamon search '*' --narrative {narrative_buckets[0]['key']} --since 2021-11-01")
-    examples.append("mediamon search 'Лукашенко' --source belta-ru --json")
+        examples.append(f"{cli} search '*' --narrative {narrative_buckets[0]['key']} --since 2021-11-01")
+    examples.append(f"{cli} search 'Лукашенко' --source belta-ru --json")
     return examples

@@ -124,7 +124,7 @@ def gather(es: Elasticsearch, settings: Settings, since: datetime, until: dateti
         return data
     period = {"range": {"published_at": {"gte": since.isoformat(), "lte": until.isoformat()}}}
     if not es.count(index=alias, query={"bool": {"filter": [period]}})["count"]:
-        data.indexed = _indexed_range(es, alias)
+        data.indexed = indexed_range(es, alias)
         data.empty_hint = empty_period_hint(since, until, data.indexed)
         return data
     # The charts span where the documents are (5th to 95th percentile of publication times, plus
@@ -162,7 +162,8 @@ def gather(es: Elasticsearch, settings: Settings, since: datetime, until: dateti
     return data
 
 
-def _indexed_range(es: Elasticsearch, alias: str) -> tuple[datetime, datetime] | None:
+def indexed_range(es: Elasticsearch, alias: str) -> tuple[datetime, datetime] | None:
+    """First and last publication time in the index (None when it is empty)."""
     aggs = es.search(index=alias, size=0, aggs={"first": {"min": {"field": "published_at"}},
                                                 "last": {"max": {"field": "published_at"}}})["aggregations"]
     if aggs["first"]["value"] is None:

@@ -7,7 +7,9 @@ other sites are up but publish little or nothing) so it stays quick;
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,19 @@ def test_demo_indexes_the_sample_sites_summarizes_and_reruns_incrementally(
     for source in expected:
         assert source in output
     assert " be " in output and " en " in output and " ru " in output  # the per-language columns
+
+    # It ends with the report over the sample documents (2021: not the empty last seven days) and says what runs.
+    report = es_settings.data_dir / "report" / "report.html"
+    assert f"report: {report}" in output
+    html = report.read_text()
+    assert re.search(rf'id="total">{total}<', html) and 'id="empty-period"' not in html
+    assert "Elasticsearch is still running" in output and "es stop`, or `make clean`" in output
+    # The suggested commands work exactly as printed, from the user's shell (mediamon need not be on PATH).
+    suggested = re.findall(r"^  (\S*mediamon search .*)$", output, re.M)
+    assert len(suggested) >= 4
+    for command in suggested:
+        run = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, (command, run.stderr[-1000:])
 
     # The second run belongs to this test: each run crawls every sample site, and the suite shares two cores.
     before = seq_nos(es_admin, es_settings)
