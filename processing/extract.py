@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import charset_normalizer
 import htmldate
@@ -315,23 +316,96 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
                      date_origin=origin, declared_lang=declared, dates_rejected=rejected)
 
 
+# --- Telegram (t.me/s/<channel> preview markup) ---------------------------------------
+# A post's own text is the js-message_text div; a reply also carries the replied-to post's text
+# (js-message_reply_text, inside a.tgme_widget_message_reply), which is not this post's words.
+def _tg(name: str) -> str:
+    """XPath test for one class of Telegram's markup (elements carry several classes)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+TG_OWN_TEXT = (f"//div[{_tg('tgme_widget_message_text')}][not({_tg('js-message_reply_text')})]"
+               f"[not(ancestor::*[{_tg('tgme_widget_message_reply')}])]")
+TG_MEDIA = "|".join(f"//*[{_tg(c)}]" for c in ("tgme_widget_message_photo_wrap", "tgme_widget_message_video_player",
+                                              "tgme_widget_message_sticker_wrap", "tgme_widget_message_document"))
+TG_BLOCKS = frozenset({"blockquote", "pre", "div", "p", "ul", "ol", "li"})
+TG_VIEWS_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*([KMB]?)", re.IGNORECASE)
+TG_VIEWS_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+
+def _telegram_lines(element: lxml.html.HtmlElement) -> str:
+    """A post's text as Telegram shows it: ``<br>`` and quote/code blocks break lines, inline markup
+    (links, bold, emoji images with their character inside) stays in the line."""
+    lines: list[list[str]] = [[]]
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        if node.tag == "br":
+            lines.append([])
+        block = isinstance(node.tag, str) and node.tag in TG_BLOCKS and node is not element
+        if block:
+            lines.append([])
+        if isinstance(node.tag, str) and node.text:  # comments and processing instructions show nothing
+            lines[-1].append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                lines[-1].append(child.tail)
+        if block:
+            lines.append([])
+
+    walk(element)
+    joined = (" ".join("".join(parts).split()) for parts in lines)
+    return "\n".join(line for line in joined if line)
+
+
+def _telegram_views(tree: lxml.html.HtmlElement) -> int | None:
+    """``15.2K`` -> 15200: the count the page shows, abbreviated as Telegram prints it."""
+    shown = tree.xpath(f"string((//*[{_tg('tgme_widget_message_views')}])[1])").strip()
+    match = TG_VIEWS_RE.fullmatch(shown)
+    if not match:
+        return None
+    return round(float(match[1].replace(",", ".")) * TG_VIEWS_SCALE[match[2].lower()])
+
+
+def _telegram_post_url(href: str | None) -> str | None:
+    """``https://t.me/<channel>/<id>[?single]`` -> the post's permalink, or None for anything else."""
+    parts = urlsplit(href or "")
+    path = [p for p in parts.path.split("/") if p]
+    if parts.scheme not in ("http", "https") or len(path) != 2 or not path[1].isdigit():
+        return None
+    return f"{parts.scheme}://{parts.netloc}/{path[0]}/{path[1]}"
+
+
+def _telegram_forwarded_from(tree: lxml.html.HtmlElement) -> str | None:
+    """The channel a forward came from: its username when linked, else the name shown (a hidden sender)."""
+    names = tree.xpath(f"//*[{_tg('tgme_widget_message_forwarded_from_name')}]")
+    if not names:
+        return None
+    path = [p for p in urlsplit(names[0].get("href") or "").path.split("/") if p]
+    return path[0] if path else (" ".join(names[0].text_content().split()) or None)
+
+
 def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extracted:
     """A Telegram channel post: the archived body is the ``div.tgme_widget_message`` fragment."""
     tree = parse_page(html).root
-    texts = tree.cssselect("div.tgme_widget_message_text")
-    text = _text_of(texts[0]) if texts else ""
-    if len(text.strip()) < min_chars:
-        raise ExtractionFailed("empty_extraction", "Telegram post has no text (media-only or unparsed)")
+    own = tree.xpath(TG_OWN_TEXT)
+    text = _telegram_lines(own[0]) if own else ""
+    if len(text) < min_chars:
+        media = "media only" if tree.xpath(TG_MEDIA) else "nothing readable"
+        raise ExtractionFailed("empty_extraction", f"Telegram post has no text of its own ({media})")
     owner = tree.cssselect(".tgme_widget_message_owner_name")
-    first_line = text.strip().split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0]
     title = first_line if len(first_line) <= 160 else first_line[:157].rsplit(" ", 1)[0] + "…"
     candidates = [("time", t) for t in tree.xpath("//a[contains(@class,'tgme_widget_message_date')]//time/@datetime")]
     candidates += [("feed", ctx.feed[k]) for k in FEED_DATE_KEYS if isinstance(ctx.feed.get(k), str)]
     rejected: list[str] = []
     published, origin = _choose_date(candidates, ctx, rejected)
+    reply = tree.xpath(f"//a[{_tg('tgme_widget_message_reply')}]/@href")
+    fields = {"reply_to": _telegram_post_url(reply[0]) if reply else None,
+              "forwarded_from": _telegram_forwarded_from(tree), "views": _telegram_views(tree)}
     return Extracted(title=title, lead=None, text=text, authors=[" ".join(owner[0].text_content().split())]
                      if owner else [], published_at=published, date_origin=origin, declared_lang=None,
-                     dates_rejected=rejected)
+                     dates_rejected=rejected, fields={k: v for k, v in fields.items() if v is not None})
 
 
 def extract(body: bytes, content_type: str | None, ctx: PageContext, challenge_markers: list[str],

@@ -2,6 +2,8 @@
 
 Each post is archived as its own item (kind ``telegram_post``): the post's
 HTML fragment is the body, its permalink ``https://t.me/<channel>/<id>`` the URL.
+A reply's header (``a.tgme_widget_message_reply``) quotes another post inside this
+post's fragment; it is part of the body, never a post of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from scrapy.http import Request, Response
 
 from crawlers.canonical import canonical_url
 from crawlers.spiders.base import SourceSpider
+
+
+# The post's own text: a reply also carries the replied-to post's text div (js-message_reply_text) inside
+# a.tgme_widget_message_reply, and that is not this post's words.
+OWN_TEXT = (".//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message_text ')]"
+            "[not(contains(@class, 'js-message_reply_text'))]"
+            "[not(ancestor::a[contains(@class, 'tgme_widget_message_reply')])]")
 
 
 class TelegramSpider(SourceSpider):
@@ -43,8 +52,8 @@ class TelegramSpider(SourceSpider):
             if self.run.claim(permalink) is None:
                 continue
             new += 1
-            text = "\n".join(t.strip() for t in post.css("div.tgme_widget_message_text ::text").getall()
-                             if t.strip())
+            own = post.xpath(OWN_TEXT)
+            text = "\n".join(t.strip() for t in own[0].xpath(".//text()").getall() if t.strip()) if own else ""
             yield self.item(response, kind="telegram_post", url=permalink, body=post.get().encode("utf-8"),
                             canonical=canonical_url(permalink), encoding="utf-8",
                             feed={"published": post.css("a.tgme_widget_message_date time::attr(datetime)").get(),
