@@ -16,7 +16,6 @@ from scrapy.http import Request, Response
 from crawlers.canonical import canonical_url
 from crawlers.spiders.base import SourceSpider
 
-
 # The post's own text: a reply also carries the replied-to post's text div (js-message_reply_text) inside
 # a.tgme_widget_message_reply, and that is not this post's words.
 OWN_TEXT = (".//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message_text ')]"
