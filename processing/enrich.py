@@ -6,9 +6,13 @@ for English), the same normal forms the ``lemmas`` search field holds, so
 Config terms are written as ordinary words and lemmatised at load time; a
 trailing ``*`` makes a term a lemma prefix (``миграц*``).
 
-- speakers.yaml: canonical name -> surface forms (any language).
+- speakers.yaml: canonical name -> surface forms (any language). Every name found
+  is a *mention*; it is a *speaker* only where the text gives it the floor: an
+  attribution cue next to it ("said Lavrov", "по словам Лаврова") or a heading
+  clause "Лавров:" — a report that merely names Lavrov is not a Lavrov statement.
 - narratives.yaml: a narrative fires when, for one of its rules, every group of
-  alternatives occurs within ``window`` words of each other.
+  alternatives occurs within ``window`` words and ``sentences`` consecutive
+  sentences of each other (real transcripts put unrelated words a few lines apart).
 - alarmism.yaml: per-language weighted terms; score = raw / (raw + saturation),
   where raw sums the weights of the terms that fired (title hits count double).
   The fired terms are stored, so an analyst sees why a story scored high.
@@ -24,10 +28,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from processing.lemmas import lemmatize
+from processing.lemmas import WORD_RE, lemmatize
 
 ALARMIST_THRESHOLD = 0.5  # a story at or above this score is "alarmist" (alerts, tests, docs)
 Pattern = tuple[str, ...]  # a lemma sequence; an element ending in "*" is a prefix
+# A word, or what ends a sentence or a heading clause ("Лавров: ..."); both sides of the
+# alternation see the same words as processing.lemmas.tokens, so positions line up with lemmas.
+_WORD_OR_BREAK_RE = re.compile(rf"(?P<word>{WORD_RE.pattern})|(?P<stop>[.!?…;]+|:)|\n")
+_AFTER_STOP = frozenset(" \t\r\n\"'»“”)]")
 
 
 class _Strict(BaseModel):
@@ -41,18 +49,27 @@ class Speaker(_Strict):
 
 class SpeakersFile(_Strict):
     speakers: list[Speaker]
+    cues: list[str] = Field(default_factory=list, description="attribution words: said, заявить, по словам")
+    cue_blockers: list[str] = Field(default_factory=list, description=(
+        "words that end a name's claim on a cue: 'said that the pressure on Lukashenko' is not Lukashenko speaking"))
+    conjunctions: list[str] = Field(default_factory=list, description="'Lukashenko and Putin discussed': both speak")
+    cue_distance: int = Field(default=6, ge=1, description="words (names not counted) between a name and its cue")
+    heading_words: int = Field(default=6, ge=1, description="a clause ending in ':' gives the floor to a name "
+                                                          "among its first this many words")
 
 
 class NarrativeRule(_Strict):
     lang: str = Field(description="the language the rule is written in (documentation; rules apply to any text)")
     all: list[list[str]] = Field(min_length=1, description="groups of alternatives; each group must occur")
     window: int | None = Field(default=None, ge=2)
+    sentences: int | None = Field(default=None, ge=1)
 
 
 class Narrative(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
-    window: int = Field(default=40, ge=2)
+    window: int = Field(default=30, ge=2, le=60, description="words: a sentence or two, no more")
+    sentences: int = Field(default=2, ge=1, le=3, description="consecutive sentences the groups must fit in")
     rules: list[NarrativeRule] = Field(min_length=1)
 
 
@@ -93,17 +110,68 @@ def _token_matches(token: str, part: str) -> bool:
     return token.startswith(part[:-1]) if part.endswith("*") else token == part
 
 
+@dataclass(frozen=True)
+class Sentences:
+    """Sentence number of every word, and the clauses that end with a colon (headings)."""
+
+    of: list[int]
+    colon_ended: frozenset[int]
+
+
+def sentence_map(*parts: str) -> Sentences:
+    """Sentences of ``parts`` (each starts a new one), aligned word for word with their lemmas.
+
+    A full stop after a one-letter word (initials, "U.S.") or one not followed by a space
+    ("В.Путин", "3.5") ends nothing.
+    """
+    of: list[int] = []
+    colon_ended: set[int] = set()
+    current = 0
+    for part in parts:
+        last_word = ""
+        for m in _WORD_OR_BREAK_RE.finditer(part):
+            if m.group("word"):
+                last_word = m.group("word")
+                of.append(current)
+                continue
+            stop = m.group("stop")
+            if stop and (len(last_word) == 1 or part[m.end():m.end() + 1] not in _AFTER_STOP):
+                continue
+            if of and of[-1] == current:  # a sentence has words: a run of stops ends one sentence
+                colon_ended.update([current] if stop == ":" else [])
+                current += 1
+        if of and of[-1] == current:
+            current += 1
+    return Sentences(of, frozenset(colon_ended))
+
+
 class LemmaIndex:
     """A document's lemmas with their positions, built once so that each of the
-    hundreds of patterns costs a dictionary lookup, not a scan of the text."""
+    hundreds of patterns costs a dictionary lookup, not a scan of the text.
 
-    def __init__(self, lemmas: list[str]) -> None:
+    Without ``sentences`` (lemmas alone) the whole text counts as one sentence.
+    """
+
+    def __init__(self, lemmas: list[str], sentences: Sentences | None = None) -> None:
+        if sentences is not None and len(sentences.of) != len(lemmas):
+            raise ValueError(f"{len(sentences.of)} sentence numbers for {len(lemmas)} lemmas")
         self.lemmas = lemmas
+        self.sentence = sentences.of if sentences else [0] * len(lemmas)
+        self.colon_ended = sentences.colon_ended if sentences else frozenset()
+        self._starts: dict[int, int] | None = None
         self.at: dict[str, list[int]] = defaultdict(list)
         self._prefixed: dict[str, list[int]] = {}
         self._vocabulary: list[str] | None = None
         for i, lemma in enumerate(lemmas):
             self.at[lemma].append(i)
+
+    def sentence_start(self, sentence: int) -> int:
+        """Position of the first word of ``sentence``."""
+        if self._starts is None:
+            self._starts = {}
+            for i, number in enumerate(self.sentence):
+                self._starts.setdefault(number, i)
+        return self._starts[sentence]
 
     def starts(self, part: str) -> list[int]:
         if not part.endswith("*"):
@@ -126,6 +194,11 @@ def as_index(lemmas: list[str] | LemmaIndex) -> LemmaIndex:
     return lemmas if isinstance(lemmas, LemmaIndex) else LemmaIndex(lemmas)
 
 
+def index_text(*parts: str) -> LemmaIndex:
+    """Lemmas and sentences of ``parts`` (title, body, ...), for callers that hold only text."""
+    return LemmaIndex([lemma for part in parts for lemma in lemmatize(part)], sentence_map(*parts))
+
+
 def positions(index: LemmaIndex, pattern: Pattern) -> list[int]:
     """Start positions of ``pattern`` in the document's lemma sequence."""
     if not pattern:
@@ -139,10 +212,12 @@ def positions(index: LemmaIndex, pattern: Pattern) -> list[int]:
 class CompiledRule:
     groups: tuple[tuple[Pattern, ...], ...]
     window: int
+    sentences: int
 
 
 def within_window(index: LemmaIndex, rule: CompiledRule) -> bool:
-    """Whether every group occurs inside some span of ``rule.window`` words (minimum covering window)."""
+    """Whether every group occurs inside some span of ``rule.window`` words that also fits in
+    ``rule.sentences`` consecutive sentences (minimum covering window: both spans shrink with it)."""
     found = []
     for group in rule.groups:  # most rules fail on one missing group: stop there
         group_positions = [pos for pat in group for pos in positions(index, pat)]
@@ -157,7 +232,8 @@ def within_window(index: LemmaIndex, rule: CompiledRule) -> bool:
         counts[group] += 1
         covered += counts[group] == 1
         while covered == need:
-            if pos - events[left][0] < rule.window:
+            start = events[left][0]
+            if pos - start < rule.window and index.sentence[pos] - index.sentence[start] < rule.sentences:
                 return True
             left_group = events[left][1]
             counts[left_group] -= 1
@@ -169,6 +245,11 @@ def within_window(index: LemmaIndex, rule: CompiledRule) -> bool:
 @dataclass(frozen=True)
 class EnrichRules:
     speakers: tuple[tuple[str, tuple[Pattern, ...]], ...]
+    cues: tuple[Pattern, ...]
+    cue_blockers: frozenset[str]
+    conjunctions: frozenset[str]
+    cue_distance: int
+    heading_words: int
     narratives: tuple[tuple[str, tuple[CompiledRule, ...]], ...]
     alarm: AlarmismFile
     alarm_terms: dict[str, tuple[tuple[str, Pattern, float], ...]]  # lang -> (term, pattern, weight)
@@ -178,8 +259,14 @@ class EnrichRules:
 def compile_rules(speakers: SpeakersFile, narratives: NarrativesFile, alarm: AlarmismFile) -> EnrichRules:
     return EnrichRules(
         speakers=tuple((s.name, tuple(compile_pattern(f) for f in s.forms)) for s in speakers.speakers),
+        cues=tuple(compile_pattern(c) for c in speakers.cues),
+        cue_blockers=frozenset(w for b in speakers.cue_blockers for w in compile_pattern(b)),
+        conjunctions=frozenset(w for c in speakers.conjunctions for w in compile_pattern(c)),
+        cue_distance=speakers.cue_distance,
+        heading_words=speakers.heading_words,
         narratives=tuple((n.id, tuple(CompiledRule(tuple(tuple(compile_pattern(a) for a in group) for group in r.all),
-                                                   r.window or n.window) for r in n.rules))
+                                                   r.window or n.window, r.sentences or n.sentences)
+                                      for r in n.rules))
                          for n in narratives.narratives),
         alarm=alarm,
         alarm_terms={lang: tuple((term, compile_pattern(term), w) for term, w in terms.items())
@@ -188,9 +275,44 @@ def compile_rules(speakers: SpeakersFile, narratives: NarrativesFile, alarm: Ala
     )
 
 
-def find_speakers(lemmas: list[str] | LemmaIndex, rules: EnrichRules) -> list[str]:
+@dataclass(frozen=True)
+class _People:
+    """Where the names and the attribution cues of one document are."""
+
+    index: LemmaIndex
+    rules: EnrichRules
+    name_at: frozenset[int]  # every position covered by some gazetteer name
+    cues: list[tuple[int, int]]  # (start, end) of every cue
+
+    def linked(self, gap: range) -> bool:
+        """Whether a name and a cue ``gap`` apart belong together: near, no "that"/"on" between, and any
+        other name between only joined by "and" ("Lukashenko and Putin discussed")."""
+        words = [self.index.lemmas[i] for i in gap if i not in self.name_at]
+        if len(words) > self.rules.cue_distance or any(w in self.rules.cue_blockers for w in words):
+            return False
+        return all(i not in self.name_at for i in gap) or all(w in self.rules.conjunctions for w in words)
+
+    def has_the_floor(self, start: int, end: int) -> bool:
+        """A cue next to the name in its sentence, or a heading clause that starts with it ("Лавров о ...:")."""
+        index, sentence = self.index, self.index.sentence[start]
+        if sentence in index.colon_ended and start - index.sentence_start(sentence) < self.rules.heading_words:
+            return True
+        return any(index.sentence[cue_start] == sentence
+                   and ((cue_end <= start and self.linked(range(cue_end, start)))
+                        or (end <= cue_start and self.linked(range(end, cue_start))))
+                   for cue_start, cue_end in self.cues)
+
+
+def find_people(lemmas: list[str] | LemmaIndex, rules: EnrichRules) -> tuple[list[str], list[str]]:
+    """(speakers, mentions): who is quoted or speaking, and every gazetteer person named at all."""
     index = as_index(lemmas)
-    return [name for name, forms in rules.speakers if any(positions(index, f) for f in forms)]
+    found = {name: [(pos, pos + len(form)) for form in forms for pos in positions(index, form)]
+             for name, forms in rules.speakers}
+    people = _People(index, rules, frozenset(i for spans in found.values() for a, b in spans for i in range(a, b)),
+                     [(pos, pos + len(cue)) for cue in rules.cues for pos in positions(index, cue)])
+    mentions = [name for name, spans in found.items() if spans]
+    speakers = [name for name in mentions if any(people.has_the_floor(a, b) for a, b in found[name])]
+    return speakers, mentions
 
 
 def find_narratives(lemmas: list[str] | LemmaIndex, rules: EnrichRules) -> list[str]:

@@ -18,7 +18,7 @@ from mediamon.core.document import Document, RawRef
 from mediamon.core.sources import Source
 from processing.clean import clean_authors, clean_text, fits_keyword, normalise_inline
 from processing.dedup import fingerprint_document
-from processing.enrich import LemmaIndex, alarmism, find_narratives, find_speakers
+from processing.enrich import LemmaIndex, alarmism, find_narratives, find_people, sentence_map
 from processing.extract import ExtractionFailed, PageContext, extract
 from processing.language import detect_language
 from processing.lemmas import lemmatize
@@ -43,7 +43,8 @@ class Outcome:
     reason: str | None = None  # quarantine reason when there is no document
     detail: str | None = None
     dates_rejected: list[str] = field(default_factory=list)
-    removed_lines: int = 0
+    removed_lines: int = 0  # furniture lines and excluded page parts
+    date_disagreements: list[str] = field(default_factory=list)  # feed times the page contradicted
 
 
 def _raw_ref(manifest: ManifestRecord) -> RawRef | None:
@@ -72,9 +73,10 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
     source = sources.get(m.source)
     domain = (urlsplit(canonical).hostname or "").lower()
     fetched_at = m.fetched_at
-    ctx = PageContext(url=url, domain=domain, kind=m.kind, selectors=source.selectors.model_dump() if source else {},
-                      feed=m.feed, fetched_at=fetched_at)
     cfg = rules.extraction
+    ctx = PageContext(url=url, domain=domain, kind=m.kind, selectors=source.selectors.model_dump() if source else {},
+                      feed=m.feed, fetched_at=fetched_at, zone=source.timezone if source else None,
+                      date_labels=tuple(cfg.published_labels))
     page = extract(record.body, record.content_type, ctx, cfg.challenge_markers, cfg.min_text_chars)
     title = normalise_inline(page.title, cfg.max_title_chars)
     lead = normalise_inline(page.lead, cfg.max_lead_chars)
@@ -87,9 +89,11 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
     guess = detect_language("\n".join(filter(None, [title, lead, text])), page.declared_lang,
                             list(source.languages) if source else [])
     title_lemmas = lemmatize(title or "")
-    body_lemmas = lemmatize("\n".join(filter(None, [lead, text])))
+    body = "\n".join(filter(None, [lead, text]))
+    body_lemmas = lemmatize(body)
     all_lemmas = title_lemmas + body_lemmas
-    everything = LemmaIndex(all_lemmas)
+    everything = LemmaIndex(all_lemmas, sentence_map(title or "", body))
+    speakers, mentions = find_people(everything, rules.enrich)
     score, terms = alarmism(LemmaIndex(title_lemmas), LemmaIndex(body_lemmas),
                             " ".join(filter(None, [title, lead])), guess.lang, rules.enrich)
     doc = Document(
@@ -97,11 +101,15 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
         source_owner=source.owner if source else None, source_kind=source.kind if source else None,
         title=title, lead=lead, text=text, authors=clean_authors(page.authors),
         lang=guess.lang, lang_confidence=guess.confidence, published_at=page.published_at, fetched_at=fetched_at,
-        translation_group=translation_group(canonical), speakers=find_speakers(everything, rules.enrich),
+        published_precision=page.date_precision if page.published_at else None,
+        published_source=page.date_origin if page.published_at else None,
+        translation_group=translation_group(canonical), speakers=speakers, mentions=mentions,
         narratives=find_narratives(everything, rules.enrich), alarmism=score, alarmism_terms=terms,
         raw_ref=_raw_ref(m), lemmas=" ".join(all_lemmas),
-        tags=["text_truncated"] if report.truncated_chars else [], **page.fields,
+        tags=(["text_truncated"] if report.truncated_chars else [])
+        + (["published_feed_disagrees"] if page.date_disagreements else []), **page.fields,
     )
     doc.dup_group = doc.id  # a group of one until dedup finds its relatives in the index
     return Outcome(document=fingerprint_document(doc), dates_rejected=page.dates_rejected,
-                   removed_lines=sum(report.removed.values()))
+                   removed_lines=sum(report.removed.values()) + sum(page.excluded.values()),
+                   date_disagreements=page.date_disagreements)

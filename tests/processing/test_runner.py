@@ -57,7 +57,8 @@ def test_counts_add_up_quarantine_and_batch_mark(settings, es_admin):
     docs = docs_in_es(es_admin, settings)
     assert set(docs) == {doc_id(f"https://tass.ru/politika/{n}") for n in (1001, 1002, 1003)}
     first = docs[doc_id("https://tass.ru/politika/1001")]
-    assert first["speakers"] == ["Sergei Lavrov", "Alexander Lukashenko"]
+    assert first["speakers"] == ["Sergei Lavrov"]  # "pressure on Lukashenko" names him, he does not speak
+    assert first["mentions"] == ["Sergei Lavrov", "Alexander Lukashenko"]
     assert first["lang"] == "ru" and first["published_at"] == "2021-11-01T12:12:00Z"
     assert "Подписывайтесь" not in first["text"] and first["lemmas"].startswith("лавров о мигрант")
     # the truncated windows-1251 reprint is a near duplicate of the earlier original
