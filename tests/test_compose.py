@@ -7,6 +7,7 @@ and its resolved form is checked service by service.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:[:?-][^}]*)?\}")
+GUARDED = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*):\?set \1 in \.env \(see \.env\.example\)\}")
+ONE_SHOT = {"es-certs", "mediamon-init", "kibana-init", "airflow-init"}
 
 
 def _docker_compose() -> str:
@@ -31,6 +34,16 @@ def _docker_compose() -> str:
             pytest.fail("docker-compose is required in CI (.ci/run installs Debian's docker-compose)")
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
     return exe
+
+
+def _clean_env() -> dict[str, str]:
+    """This process's environment without any variable the compose file reads."""
+    return {k: v for k, v in os.environ.items() if k not in _env_example()}
+
+
+def _config(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_docker_compose(), *args, "config"], capture_output=True, text=True, cwd=cwd,
+                          env=_clean_env(), timeout=120)
 
 
 def _env_example() -> dict[str, str]:
@@ -53,9 +66,7 @@ def _mount(volume: str | dict) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def resolved() -> dict:
     """``docker-compose config`` output with .env.example as the environment; no warnings allowed."""
-    env = {k: v for k, v in os.environ.items() if k not in _env_example()}
-    proc = subprocess.run([_docker_compose(), "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE), "config"],
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    proc = _config("--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE))
     assert proc.returncode == 0, proc.stderr
     assert "not set" not in proc.stderr, proc.stderr
     return yaml.safe_load(proc.stdout)
@@ -68,20 +79,30 @@ def test_every_variable_is_in_env_example_and_every_example_is_used() -> None:
     assert documented - used == set(), "listed in .env.example but unused"
 
 
-def test_a_missing_variable_is_reported(tmp_path: Path) -> None:
-    """The check above is only worth something if docker-compose really reports an unset variable."""
+def test_every_variable_is_required_with_a_message_naming_it() -> None:
+    text = COMPOSE.read_text()
+    assert VARIABLE.findall(text) == GUARDED.findall(text)
+
+
+def test_a_missing_secret_stops_compose_naming_it(tmp_path: Path) -> None:
     partial = tmp_path / "partial.env"
     partial.write_text("\n".join(line for line in ENV_EXAMPLE.read_text().splitlines()
                                  if not line.startswith("ELASTIC_PASSWORD=")))
-    env = {k: v for k, v in os.environ.items() if k not in _env_example()}
-    proc = subprocess.run([_docker_compose(), "--env-file", str(partial), "-f", str(COMPOSE), "config"],
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
-    assert "ELASTIC_PASSWORD" in proc.stderr and "not set" in proc.stderr
+    proc = _config("--env-file", str(partial), "-f", str(COMPOSE))
+    assert proc.returncode != 0 and "set ELASTIC_PASSWORD in .env" in proc.stderr, proc.stderr
+
+
+def test_without_env_compose_refuses_to_start(tmp_path: Path) -> None:
+    """A fresh checkout without .env: no "validates with warnings", a refusal that names what to set."""
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE.read_text())
+    proc = _config(cwd=tmp_path)
+    assert proc.returncode != 0 and re.search(r"set [A-Z_]+ in \.env \(see \.env\.example\)", proc.stderr), \
+        proc.stderr
 
 
 def test_the_stack_has_every_component(resolved: dict) -> None:
-    assert set(resolved["services"]) == {"elasticsearch", "mediamon-init", "kibana", "kibana-init", "postgres",
-                                         "airflow-init", *AIRFLOW_SERVICES}
+    assert set(resolved["services"]) == {"es-certs", "elasticsearch", "mediamon-init", "kibana", "kibana-init",
+                                         "postgres", "airflow-init", *AIRFLOW_SERVICES}
 
 
 def test_every_service_has_an_image_and_a_health_check(resolved: dict) -> None:
@@ -94,7 +115,7 @@ def test_every_service_has_an_image_and_a_health_check(resolved: dict) -> None:
 def test_dependencies_wait_for_health_or_completion(resolved: dict) -> None:
     services = resolved["services"]
     one_shot = {name for name, s in services.items() if s.get("restart") == "no"}
-    assert one_shot == {"mediamon-init", "kibana-init", "airflow-init"}
+    assert one_shot == ONE_SHOT
     for name, service in services.items():
         for dependency, spec in service.get("depends_on", {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
@@ -104,6 +125,7 @@ def test_dependencies_wait_for_health_or_completion(resolved: dict) -> None:
         assert {"postgres", "mediamon-init", "airflow-init"} <= set(services[name]["depends_on"]), name
     assert {"elasticsearch", "mediamon-init"} <= set(services["kibana"]["depends_on"])
     assert set(services["kibana-init"]["depends_on"]) == {"kibana"}
+    assert set(services["elasticsearch"]["depends_on"]) == {"es-certs"}
 
 
 def test_elasticsearch_is_the_official_9_image_with_security_on(resolved: dict) -> None:
@@ -114,6 +136,44 @@ def test_elasticsearch_is_the_official_9_image_with_security_on(resolved: dict) 
     kibana = resolved["services"]["kibana"]
     assert kibana["image"].startswith("docker.elastic.co/kibana/kibana:9.")
     assert kibana["environment"]["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    # memlock ulimits only matter when Elasticsearch locks its memory
+    assert es["ulimits"]["memlock"] and es["environment"]["bootstrap.memory_lock"] == "true"
+
+
+def test_http_tls_is_on_with_certificates_generated_in_the_stack(resolved: dict) -> None:
+    services = resolved["services"]
+    certs = services["es-certs"]
+    script = " ".join(certs["command"])
+    assert "elasticsearch-certutil ca" in script and "elasticsearch-certutil cert" in script
+    assert "dns: [elasticsearch, localhost]" in script  # the name every client connects to
+    assert dict(_mount(v) for v in certs["volumes"])["certs"] == "/usr/share/elasticsearch/config/certs"
+    es = services["elasticsearch"]
+    env = es["environment"]
+    assert env["xpack.security.http.ssl.enabled"] == "true"
+    assert dict(_mount(v) for v in es["volumes"])["certs"] == "/usr/share/elasticsearch/config/certs"
+    for key in ("key", "certificate", "certificate_authorities"):
+        assert env[f"xpack.security.http.ssl.{key}"].startswith("certs/"), key
+    assert "--cacert" in " ".join(es["healthcheck"]["test"]) and "https://" in " ".join(es["healthcheck"]["test"])
+    kibana = services["kibana"]
+    assert kibana["environment"]["ELASTICSEARCH_HOSTS"] == "https://elasticsearch:9200"
+    ca = kibana["environment"]["ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES"]
+    assert dict(_mount(v) for v in kibana["volumes"])["certs"] == "/usr/share/kibana/config/certs"
+    assert ca == "config/certs/ca/ca.crt"
+    for name in ("mediamon-init", "kibana-init", *AIRFLOW_SERVICES):
+        service = services[name]
+        mounted = dict(_mount(v) for v in service["volumes"])["certs"]
+        assert service["environment"]["MEDIAMON_ES_URL"] == "https://elasticsearch:9200", name
+        assert service["environment"]["MEDIAMON_ES_CA_CERTS"].startswith(mounted + "/"), name
+    conn = json.loads(services["airflow-scheduler"]["environment"]["AIRFLOW_CONN_MEDIAMON_ES"])
+    assert conn["schema"] == "https"
+    assert conn["extra"]["ca_certs"] == services["airflow-scheduler"]["environment"]["MEDIAMON_ES_CA_CERTS"]
+
+
+def test_kibana_health_check_authenticates(resolved: dict) -> None:
+    """Kibana's status API answers only authenticated requests when security is on."""
+    for name in ("kibana", "kibana-init"):
+        check = " ".join(resolved["services"][name]["healthcheck"]["test"])
+        assert "/api/status" in check and " -u " in check, name
 
 
 def test_airflow_runs_the_mediamon_image_with_archive_and_crawl_state_volumes(resolved: dict) -> None:
@@ -124,11 +184,12 @@ def test_airflow_runs_the_mediamon_image_with_archive_and_crawl_state_volumes(re
         mounts = dict(_mount(v) for v in service["volumes"])
         assert mounts["mediamon-archive"] == "/opt/mediamon/data/archive"
         assert mounts["mediamon-crawl-state"] == "/opt/mediamon/data/crawl-state"
+        assert mounts["airflow-logs"] == "/opt/airflow/logs"  # task logs survive a container restart
         env = service["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
         assert env["MEDIAMON_ES_USERNAME"] == "mediamon_writer"  # least privilege, not elastic
-    assert {"mediamon-archive", "mediamon-crawl-state"} <= set(resolved["volumes"])
+    assert {"mediamon-archive", "mediamon-crawl-state", "airflow-logs", "certs"} <= set(resolved["volumes"])
 
 
 def test_the_init_job_sets_the_kibana_password_and_runs_setup(resolved: dict) -> None:
@@ -140,6 +201,6 @@ def test_the_init_job_sets_the_kibana_password_and_runs_setup(resolved: dict) ->
 
 def test_no_secret_is_written_into_the_compose_file() -> None:
     for line in COMPOSE.read_text().splitlines():
-        match = re.search(r"(PASSWORD|SECRET|KEY)[A-Z_]*:\s*(\S+)", line)
+        match = re.search(r"(PASSWORD|SECRET|KEY)[A-Z_]*:\s*(\S+)", VARIABLE.sub("${}", line))
         if match:
             assert match.group(2).startswith("${") or "$$" in match.group(2), line
