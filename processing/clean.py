@@ -15,6 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# C0/C1 controls other than tab and line breaks: pages carry them ("<br>\x08", a title with "\x1b"); no reader sees
+# them, and in a title or keyword they break display and exact matching
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 LUCENE_TERM_BYTES = 32766
 MAX_AUTHORS = 20
@@ -30,8 +33,8 @@ class CleanReport:
 
 
 def normalise(value: str) -> str:
-    """NFC, invisible characters out, runs of spaces collapsed, blank lines dropped."""
-    value = INVISIBLE_RE.sub("", unicodedata.normalize("NFC", value))
+    """NFC, invisible and control characters out, runs of spaces collapsed, blank lines dropped."""
+    value = INVISIBLE_RE.sub("", unicodedata.normalize("NFC", CONTROL_RE.sub(" ", value)))
     lines = (SPACES_RE.sub(" ", line).strip() for line in value.replace("\r", "\n").split("\n"))
     return "\n".join(line for line in lines if line)
 

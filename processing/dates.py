@@ -1,16 +1,23 @@
 """Publication dates: parse what pages and feeds say, make it timezone-aware, reject the absurd.
 
 Why here and not in trafilatura: the sources print dates as "8 ноября 2021, 19:51"
-(Russian/Belarusian month names, local time without an offset), and a naive
-time on a Moscow or Minsk page means UTC+3, not UTC. A date in the future or
-before 1990 is a parsing accident, never a publication date: it is rejected and
-the caller counts it.
+or "Publication date: December 12, 2012, 16:30" (month names, local time without
+an offset). A naive time is read in the source's IANA zone, so history is right:
+Moscow was UTC+3/+4 with daylight saving until 2011, UTC+4 in 2011-2014 and UTC+3
+since. A date in the future or before 1990 is a parsing accident, never a
+publication date: it is rejected and the caller counts it.
+
+Which candidate wins (``choose_date``): the page's own times before a feed's (the
+real en.kremlin.ru feed labels Moscow times +04:00 years after 2014), a time of day
+before a bare day, structured metadata before printed text; a feed time that
+disagrees with the page's is reported.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +46,12 @@ LOCAL_DATE_RE = re.compile(
     re.IGNORECASE)
 
 
+_EN_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# finds "December 12, 2012, 16:30" (kremlin.ru), "1 Apr, 2016 15:17" (RT) in page text; dateutil reads them
+ENGLISH_DATE_RE = re.compile(
+    rf"\b(?:(?P<month>{_EN_MONTH})\s+(?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})\s+(?P<month2>{_EN_MONTH}))\b,?\s+"
+    r"(?P<year>\d{4})(?:\s*,?\s*(?:at\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?!\d))?",
+    re.IGNORECASE)
 NUMERIC_DATE_RE = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?:[\s,|в-]*(?P<hour>\d{1,2}):(?P<minute>\d{2}))?")
 
@@ -48,6 +61,20 @@ class ParsedDate:
     value: datetime  # always aware
     has_time: bool
     explicit_zone: bool  # the text carried an offset; otherwise the site's zone was assumed
+
+
+@dataclass
+class ChosenDate:
+    """The publication time chosen among a page's candidates, and what the choice set aside."""
+
+    value: datetime | None = None  # UTC
+    origin: str | None = None  # which candidate: selector, jsonld, meta, time, printed, dateline, feed, ...
+    precision: str | None = None  # "minute" or "day"
+    rejected: list[str] = field(default_factory=list)  # implausible candidates
+    disagreements: list[str] = field(default_factory=list)  # feed times the page contradicts
+
+
+FEED_ORIGIN = "feed"
 
 
 # Longer than any date dateutil could read without fuzzy matching (RFC 2822 and ISO 8601 are ~30 characters).
@@ -108,11 +135,69 @@ def parse_date(text: str, zone: ZoneInfo) -> ParsedDate | None:
 
 def find_date_in_text(text: str, zone: ZoneInfo) -> str | None:
     """The first date *with a time of day* printed in a stretch of page text (a dateline), as printed."""
-    for regex in (LOCAL_DATE_RE, NUMERIC_DATE_RE):
+    for regex in (LOCAL_DATE_RE, ENGLISH_DATE_RE, NUMERIC_DATE_RE):
         for match in regex.finditer(text):
             if match["hour"] is not None and parse_date(match.group(0), zone):
                 return match.group(0)
     return None
+
+
+def labelled_date_re(labels: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex for a date the page prints after a label ("Publication date:", "Дата публикации:")."""
+    alternatives = "|".join(re.escape(label) for label in labels)
+    return re.compile(rf"(?:{alternatives})\s*:?\s*(?=(?P<date>.{{6,60}}))", re.IGNORECASE) if alternatives else None
+
+
+def find_labelled_date(text: str, label_re: re.Pattern[str] | None, zone: ZoneInfo) -> str | None:
+    """The most precise date printed after a publication label: a date with a time before a bare day."""
+    found: list[str] = []
+    for match in label_re.finditer(text) if label_re else ():
+        for regex in (LOCAL_DATE_RE, ENGLISH_DATE_RE, NUMERIC_DATE_RE):
+            date = regex.match(match["date"])
+            if date and parse_date(date.group(0), zone):
+                found.append(date.group(0))
+                break
+    return next((d for d in found if parse_date(d, zone).has_time), found[0] if found else None)
+
+
+def choose_date(candidates: list[tuple[str, str]], zone: ZoneInfo, now: datetime | None = None) -> ChosenDate:
+    """The most precise plausible candidate; the page's own before the feed's (see the module docstring).
+
+    ``candidates`` are (origin, raw text) in order of trust among the page's sources; origin
+    ``feed`` marks the feed's. A time from another calendar day than the page's own first-named
+    day is not used; a date-only value never replaces a time of day.
+    """
+    chosen = ChosenDate()
+    parsed: list[tuple[str, ParsedDate]] = []
+    for origin, raw in candidates:
+        found = parse_date(raw, zone)
+        if found is None:
+            continue
+        try:
+            check_plausible(found.value, now)
+        except DateRejected as exc:
+            chosen.rejected.append(f"{origin}: {exc}")
+            continue
+        parsed.append((origin, found))
+    if not parsed:
+        return chosen
+    page = [(o, p) for o, p in parsed if o != FEED_ORIGIN]
+    feed = [(o, p) for o, p in parsed if o == FEED_ORIGIN]
+    page_timed, feed_timed = ([(o, p) for o, p in group if p.has_time] for group in (page, feed))
+    if page and not page[0][1].has_time:  # the page names a day: a time is only taken from that day
+        day = page[0][1].value.astimezone(zone).date()
+        page_timed, feed_timed = ([(o, p) for o, p in group if p.value.astimezone(zone).date() == day]
+                                  for group in (page_timed, feed_timed))
+    page_explicit = [(o, p) for o, p in page_timed if p.explicit_zone]
+    feed_explicit = [(o, p) for o, p in feed_timed if p.explicit_zone]
+    origin, best = (page_explicit or page_timed or feed_explicit or feed_timed or page or feed)[0]
+    chosen.value, chosen.origin = best.value.astimezone(UTC), origin
+    chosen.precision = "minute" if best.has_time else "day"
+    if origin != FEED_ORIGIN and best.has_time:
+        chosen.disagreements = [f"feed {p.value.astimezone(UTC).isoformat()} vs page ({origin}) "
+                                f"{chosen.value.isoformat()}" for _o, p in feed_timed
+                                if abs(p.value - best.value) >= timedelta(minutes=1)]
+    return chosen
 
 
 def check_plausible(value: datetime, now: datetime | None = None) -> datetime:

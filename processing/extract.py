@@ -14,13 +14,16 @@ Nothing here cleans, detects the language or tags: a page that yields no article
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import charset_normalizer
 import htmldate
@@ -34,12 +37,13 @@ from w3lib.encoding import html_to_unicode
 from mediamon.core.errors import MediamonError
 from processing.dates import (
     DateRejected,
-    ParsedDate,
     check_plausible,
+    choose_date,
     find_date_in_text,
+    find_labelled_date,
     from_day,
+    labelled_date_re,
     local_zone,
-    parse_date,
 )
 
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote")
@@ -74,6 +78,9 @@ class Extracted:
     date_origin: str | None  # which source of truth gave the date: selector, jsonld, meta, feed, htmldate
     declared_lang: str | None
     dates_rejected: list[str] = field(default_factory=list)
+    date_precision: str = "minute"  # "day" when the page names only a calendar day (Telegram times have minutes)
+    date_disagreements: list[str] = field(default_factory=list)  # feed times the page's own time contradicts
+    excluded: Counter[str] = field(default_factory=Counter)  # page parts removed by the source's exclude CSS
     # Document fields only some kinds of page carry (a Telegram post's reply_to, forwarded_from, views)
     fields: dict[str, Any] = field(default_factory=dict)
 
@@ -85,9 +92,15 @@ class PageContext:
     url: str
     domain: str
     kind: str = "article"
-    selectors: Mapping[str, str | None] = field(default_factory=dict)
+    selectors: Mapping[str, Any] = field(default_factory=dict)  # Selectors.model_dump(): CSS, exclude a list
     feed: Mapping[str, Any] = field(default_factory=dict)
     fetched_at: datetime | None = None
+    zone: str | None = None  # the source's IANA zone; None: guessed from the domain
+    date_labels: tuple[str, ...] = ()  # words before a printed publication time (config/extraction.yaml)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone) if self.zone else local_zone(self.domain)
 
 
 def _detect_encoding(body: bytes) -> str | None:
@@ -200,32 +213,10 @@ def declared_language(tree: lxml.html.HtmlElement, meta: Mapping[str, str]) -> s
 
 def _choose_date(candidates: list[tuple[str, str]], ctx: PageContext, rejected: list[str]
                  ) -> tuple[datetime | None, str | None]:
-    """The best plausible candidate: an explicit offset beats an assumed zone, a time beats a bare day.
-
-    Within a class the order of ``candidates`` (page metadata, then feed) decides.
-    A time from another calendar day than the page's own day is not used.
-    """
-    zone = local_zone(ctx.domain)
-    parsed: list[tuple[str, ParsedDate]] = []
-    for origin, raw in candidates:
-        found = parse_date(raw, zone)
-        if found is None:
-            continue
-        try:
-            check_plausible(found.value, ctx.fetched_at)
-        except DateRejected as exc:
-            rejected.append(f"{origin}: {exc}")
-            continue
-        parsed.append((origin, found))
-    if not parsed:
-        return None, None
-    timed = [(o, p) for o, p in parsed if p.has_time]
-    if not parsed[0][1].has_time:  # the page names a day: a time is only taken from that day
-        day = parsed[0][1].value.astimezone(zone).date()
-        timed = [(o, p) for o, p in timed if p.value.astimezone(zone).date() == day]
-    explicit = [(o, p) for o, p in timed if p.explicit_zone]
-    origin, best = (explicit or timed or parsed)[0]
-    return best.value.astimezone(UTC), origin
+    """``processing.dates.choose_date`` in the page's zone; implausible candidates go to ``rejected``."""
+    chosen = choose_date(candidates, ctx.tz, ctx.fetched_at)
+    rejected += chosen.rejected
+    return chosen.value, chosen.origin
 
 
 def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
@@ -244,12 +235,35 @@ def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
     return candidates
 
 
-def _dateline(tree: lxml.html.HtmlElement, ctx: PageContext) -> list[tuple[str, str]]:
-    """A date and time printed near the top of the page ("11.11.2021 18:05", "8 ноября 2021, 19:51")."""
+@functools.lru_cache(maxsize=8)
+def _label_re(labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    return labelled_date_re(labels)
+
+
+def _printed_dates(tree: lxml.html.HtmlElement, ctx: PageContext) -> list[tuple[str, str]]:
+    """Times the page prints for readers: after a publication label anywhere ("Publication date:
+    December 12, 2012, 16:30" in kremlin.ru's footer, RT's "Published time: 1 Apr, 2016 15:17"), then a
+    dateline near the top ("11.11.2021 18:05", "8 ноября 2021, 19:51")."""
     body = tree.find("body")
     text = " ".join(t.strip() for t in (body if body is not None else tree).itertext())
-    found = find_date_in_text(text[:3000], local_zone(ctx.domain))
-    return [("dateline", found)] if found else []
+    found = [("printed", find_labelled_date(text, _label_re(ctx.date_labels), ctx.tz)),
+             ("dateline", find_date_in_text(text[:3000], ctx.tz))]
+    return [(origin, value) for origin, value in found if value]
+
+
+def _exclude(page: Selector, selectors: Mapping[str, Any]) -> Counter[str]:
+    """Drop the page parts the source says are never article text; count what went, per selector."""
+    removed: Counter[str] = Counter()
+    for css in selectors.get("exclude") or ():
+        try:
+            found = page.css(css)
+        except (SelectorSyntaxError, ExpressionError, ValueError) as exc:
+            raise ExtractionFailed("bad_selector", f"exclude selector {css!r} is invalid: {exc}") from exc
+        for item in found:
+            if not isinstance(item.root, str):
+                item.root.drop_tree()
+                removed[f"exclude {css}"] += 1
+    return removed
 
 
 def _htmldate(html: str, ctx: PageContext, rejected: list[str]) -> tuple[datetime | None, str | None]:
@@ -259,7 +273,7 @@ def _htmldate(html: str, ctx: PageContext, rejected: list[str]) -> tuple[datetim
         return None, None
     if not found:
         return None, None
-    value = from_day(datetime.fromisoformat(found).date(), local_zone(ctx.domain))
+    value = from_day(datetime.fromisoformat(found).date(), ctx.tz)
     try:
         return check_plausible(value, ctx.fetched_at), "htmldate"
     except DateRejected as exc:
@@ -287,11 +301,15 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
     ld = _json_ld(tree)
     declared = declared_language(tree, meta)
     _strip_scripts(tree)
+    # dates first: the parts excluded below (kremlin.ru's footer) print the publication time
+    chosen = choose_date(_page_dates(page, ctx, ld, meta) + _printed_dates(tree, ctx), ctx.tz, ctx.fetched_at)
+    excluded = _exclude(page, ctx.selectors)
     # The source's body selector, when it finds text, is the extraction; trafilatura (the costliest step)
     # runs only for sources without hints or pages the hint misses. Metadata comes from our own
     # selector/JSON-LD/meta pass: trafilatura's (htmldate included) would double the cost, and without it
     # trafilatura never runs its extensive date search (dateparser compiling every locale: 8-15 s).
-    text = _select_text(page, ctx.selectors.get("body"), paragraphs=True) or _trafilatura_text(html, ctx)
+    text = _select_text(page, ctx.selectors.get("body"), paragraphs=True) or _trafilatura_text(
+        lxml.html.tostring(tree, encoding="unicode") if excluded else html, ctx)
     if is_js_challenge(html, text, challenge_markers):
         raise ExtractionFailed("js_challenge", "page is a bot-protection/JavaScript challenge, not an article")
     if len(text.strip()) < min_chars:
@@ -308,12 +326,12 @@ def extract_article(html: str, ctx: PageContext, challenge_markers: list[str], m
     authors = ([a.strip() for a in (_select_text(page, ctx.selectors.get("authors")) or "").split(",")
                 if a.strip()] or _ld_authors(ld)
                or [a.strip() for a in (meta.get("author") or "").split(",") if a.strip()])
-    rejected: list[str] = []
-    published, origin = _choose_date(_page_dates(page, ctx, ld, meta) + _dateline(tree, ctx), ctx, rejected)
+    published, origin, precision = chosen.value, chosen.origin, chosen.precision or "day"
     if published is None:
-        published, origin = _htmldate(html, ctx, rejected)
+        published, origin = _htmldate(html, ctx, chosen.rejected)
     return Extracted(title=title, lead=lead, text=text, authors=authors, published_at=published,
-                     date_origin=origin, declared_lang=declared, dates_rejected=rejected)
+                     date_origin=origin, declared_lang=declared, dates_rejected=chosen.rejected,
+                     date_precision=precision, date_disagreements=chosen.disagreements, excluded=excluded)
 
 
 # --- Telegram (t.me/s/<channel> preview markup) ---------------------------------------

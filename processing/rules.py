@@ -25,11 +25,14 @@ class ExtractionRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_text_chars: int = Field(default=40, ge=1)
-    max_text_chars: int = Field(default=100_000, ge=1000)
+    # far above the longest real transcripts (a Valdai session: ~164,000 characters); reaching it is counted
+    max_text_chars: int = Field(default=5_000_000, ge=1000)
     max_title_chars: int = Field(default=1000, ge=50)
     max_lead_chars: int = Field(default=5000, ge=100)
     challenge_markers: list[str] = []
     boilerplate: list[str] = []
+    # words a page prints before its publication time ("Publication date", "Дата публикации")
+    published_labels: list[str] = []
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -63,6 +64,19 @@ def _schedule(value: str) -> str:
     if not (_CRON.match(value) or is_duration(value)):
         raise ValueError(f"expected a cron expression ('*/15 * * * *') or an interval ('15m', '1h'): {value!r}")
     return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"not an IANA time zone (e.g. Europe/Moscow): {value!r}") from exc
+    return value
+
+
+def _bare_host(host: str) -> str:
+    """``www.rt.com`` and ``rt.com`` are one site: the ``www.`` variant of a domain is the domain."""
+    return host.removeprefix("www.")
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
@@ -144,6 +158,8 @@ class Selectors(_Strict):
     body: str | None = None
     date: str | None = None
     authors: str | None = None
+    exclude: list[str] = Field(default=[], description="CSS of page parts that are never article text "
+                                                       "(footers, tag blocks); removed before the body is read")
 
 
 class Source(_Strict):
@@ -152,7 +168,10 @@ class Source(_Strict):
     owner: str
     kind: Literal["government", "state_media"]
     languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]], Field(min_length=1)]
+    # the current domain first, then older ones (sputniknews.com) that archives and backfills still name
     domains: Annotated[list[str], Field(min_length=1)]
+    timezone: Annotated[str, AfterValidator(_zone)] = Field(
+        default="Europe/Moscow", description="IANA zone of the times the site prints without an offset")
     schedule: Annotated[str, AfterValidator(_schedule)]
     discovery: Discovery
     politeness: Politeness = Politeness()
@@ -167,13 +186,18 @@ class Source(_Strict):
         return self
 
     def allows(self, url: str) -> bool:
-        """Whether ``url`` is on one of the source's domains (subdomains included)."""
+        """Whether ``url`` is on one of the source's domains (subdomains and ``www.`` variants included)."""
+        return self.domain_match(url) > 0
+
+    def domain_match(self, url: str) -> int:
+        """Length of the most specific of our domains ``url`` is on; 0 when on none."""
         try:
             parts = urlsplit(url)
-            host, _port = (parts.hostname or "").lower(), parts.port
+            host, _port = _bare_host((parts.hostname or "").lower()), parts.port
         except ValueError:  # a hostile link ("http://[::1", port 99999) is on no domain of ours
-            return False
-        return any(host == d or host.endswith("." + d) for d in self.domains)
+            return 0
+        return max((len(d) for d in map(_bare_host, self.domains) if host == d or host.endswith("." + d)),
+                   default=0)
 
     def is_article(self, url: str) -> bool:
         return self.allows(url) and (not self.article_url_patterns
@@ -215,8 +239,9 @@ def sources_by_id(sources: list[Source]) -> dict[str, Source]:
 
 
 def source_for_url(url: str, sources: dict[str, Source]) -> Source | None:
-    """The source a URL belongs to: one whose article patterns match it, else one on its domain."""
-    on_domain = [s for s in sources.values() if s.allows(url)]
+    """The source a URL belongs to: one whose article patterns match it, else the one on its most specific
+    domain (en.kremlin.ru before kremlin.ru)."""
+    on_domain = sorted((s for s in sources.values() if s.allows(url)), key=lambda s: -s.domain_match(url))
     exact = [s for s in on_domain if s.is_article(url)]
     return (exact or on_domain or [None])[0]
 

@@ -52,10 +52,16 @@ def test_authors_are_deduplicated_and_bounded():
     assert fits_keyword("a" * LUCENE_TERM_BYTES) and not fits_keyword("я" * LUCENE_TERM_BYTES)
 
 
+# The benchmark's ground truth keeps Sputnik's disclaimer under the column; issue 12 counts it as furniture.
+NOT_ARTICLE = ("The views and opinions expressed in the article do not necessarily reflect those of Sputnik.",)
+
+
 @pytest.mark.parametrize(("site", "source_id"), [("rt", "rt-en"), ("sputnik", "sputnik-en")])
 def test_cleaning_loses_no_article_text(real_fixtures, sources, rules, site, source_id):
     """Every ground-truth 4-gram the extractor found survives cleaning, for both selector and generic paths."""
     body, url, truth = ground_truth(real_fixtures, site)
+    for furniture in NOT_ARTICLE:
+        truth = truth.replace(furniture, "")
     truth_shingles = shingles(truth)
     for selectors in (sources[source_id].selectors.model_dump(), {}):
         page = extract(body, None, PageContext(url=url, domain="x", selectors=selectors), [], 40)
