@@ -1,4 +1,5 @@
-"""Kibana saved objects: they parse, hang together, use real fields, and their queries validate in ES."""
+"""Kibana saved objects: current format (Lens, migration versions), they hang together, use real fields,
+and their queries validate in ES."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ FILES = sorted((REPO / "config" / "kibana").glob("*.ndjson"))
 OBJECTS = [obj for path in FILES for obj in load_saved_objects(path)]
 NARRATIVES = re.findall(r"^  - id: (\S+)", (REPO / "config" / "narratives.yaml").read_text(), re.M)
 AGGREGATABLE = {name for name, spec in FIELD_MAPPINGS.items() if spec.get("type") in {"keyword", "date", "float"}}
+RECORDS = "___records___"  # Lens's pseudo-field of a count
+VERSION = re.compile(r"\d+\.\d+\.\d+")
+LENS_TYPES = {"lnsXY", "lnsPie", "lnsDatatable", "lnsMetric"}
 
 
 def by_type(kind: str) -> list[dict]:
@@ -37,14 +41,27 @@ def test_objects_parse_and_ids_are_unique():
             json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
 
 
+def test_objects_are_in_the_current_saved_object_format():
+    """Migration versions tell Kibana which migrations still apply; legacy visualisations are gone for Lens."""
+    for obj in OBJECTS:
+        assert VERSION.fullmatch(obj.get("coreMigrationVersion", "")), obj["id"]
+        assert VERSION.fullmatch(obj.get("typeMigrationVersion", "")), obj["id"]
+        assert "migrationVersion" not in obj, obj["id"]
+    assert not by_type("visualization")
+    assert by_type("lens")
+
+
 def test_every_reference_points_at_an_object_in_the_set():
     known = {(o["type"], o["id"]) for o in OBJECTS}
     for obj in OBJECTS:
         for ref in obj.get("references", []):
             assert (ref["type"], ref["id"]) in known, (obj["id"], ref)
     [dashboard] = by_type("dashboard")
-    panel_refs = {p["panelRefName"] for p in json.loads(dashboard["attributes"]["panelsJSON"])}
-    assert panel_refs == {r["name"] for r in dashboard["references"]}
+    panels = json.loads(dashboard["attributes"]["panelsJSON"])
+    # Kibana 8+ names a panel's reference "<panelIndex>:<panelRefName>"
+    assert {(f"{p['panelIndex']}:{p['panelRefName']}", p["type"]) for p in panels} == \
+        {(r["name"], r["type"]) for r in dashboard["references"]}
+    assert {p["type"] for p in panels} == {"lens", "search"}
 
 
 def test_data_view_is_on_the_alias_with_its_time_field():
@@ -67,11 +84,26 @@ def test_dashboard_shows_the_analysts_panels():
                       "Top alarmist documents"}
 
 
-def test_visualizations_aggregate_on_aggregatable_fields():
-    for vis in by_type("visualization"):
-        for agg in json.loads(vis["attributes"]["visState"])["aggs"]:
-            field = agg["params"].get("field")
-            assert field is None or field in AGGREGATABLE, (vis["id"], field)
+def test_lens_panels_aggregate_on_aggregatable_fields_of_the_data_view():
+    for lens in by_type("lens"):
+        attributes = lens["attributes"]
+        assert attributes["visualizationType"] in LENS_TYPES, lens["id"]
+        layers = attributes["state"]["datasourceStates"]["formBased"]["layers"]
+        refs = {r["name"]: r for r in lens["references"]}
+        for layer_id, layer in layers.items():
+            ref = refs[f"indexpattern-datasource-layer-{layer_id}"]
+            assert (ref["type"], ref["id"]) == ("index-pattern", DATA_VIEW_ID), lens["id"]
+            assert set(layer["columnOrder"]) == set(layer["columns"]), lens["id"]
+            for column in layer["columns"].values():
+                field = column["sourceField"]
+                assert field == RECORDS if column["operationType"] == "count" else field in AGGREGATABLE, \
+                    (lens["id"], field)
+        # every column the chart draws is one the layer computes
+        visualization = json.dumps(attributes["state"]["visualization"])
+        drawn = set(re.findall(r'"(?:xAccessor|splitAccessor|columnId)": "([^"]+)"', visualization))
+        drawn |= {a for layer in attributes["state"]["visualization"].get("layers", [])
+                  for key in ("accessors", "primaryGroups", "metrics") for a in layer.get(key, [])}
+        assert drawn and drawn <= {c for layer in layers.values() for c in layer["columns"]}, lens["id"]
 
 
 def test_every_saved_search_query_is_valid_against_the_real_index(es_settings, es_admin):
