@@ -93,6 +93,17 @@ class Expect(BaseModel):
     translation_of: str | None
 
 
+class PostShape(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reply_to: int | None = None
+    reply_quote: str = ""
+    forwarded_from: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
+    photo: bool = False
+    quote: bool = False
+    views: str | None = Field(default=None, pattern=r"^\d+(\.\d)?[KM]?$")
+
+
 class CorpusItem(BaseModel):
     """One sample article or post, exactly as the mirror and tests read it."""
 
@@ -110,6 +121,7 @@ class CorpusItem(BaseModel):
     body: list[str] = Field(min_length=1, max_length=10)
     authors: list[str]
     tags: list[str]
+    telegram: PostShape | None = None
     expect: Expect
 
     @field_validator("published")
@@ -308,3 +320,18 @@ def test_translations_pair_english_to_russian_under_the_same_article_id(corpus, 
         assert en.expect.speakers == ru.expect.speakers, en.id
     per_site = Counter(en.source for en in pairs)
     assert per_site["kremlin-en"] >= 4 and per_site["mid-en"] >= 3
+
+
+def test_telegram_shapes_are_honest(corpus):
+    """A reply quotes the start of the earlier post it answers; every shape of the real page is present."""
+    posts = {item.article_id: item for item in corpus if item.source == "telegram-mfarussia"}
+    shapes = [item.telegram for item in posts.values() if item.telegram]
+    assert any(s.reply_to for s in shapes) and any(s.forwarded_from for s in shapes)
+    assert any(s.photo for s in shapes) and any(s.quote for s in shapes)
+    assert any(len(item.body) == 1 and len(item.body[0]) < 100 for item in posts.values())  # a one-line post
+    for item in posts.values():
+        if item.telegram and item.telegram.reply_to:
+            replied = posts[item.telegram.reply_to]
+            assert replied.article_id < item.article_id, item.id
+            assert " ".join(replied.body).startswith(item.telegram.reply_quote), item.id
+    assert all(item.telegram is None for item in corpus if item.source != "telegram-mfarussia")

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mediamon.devtools.mirror import render
+from mediamon.devtools.mirror.corpus import PostShape, load_corpus
 from processing.extract import ExtractionFailed, PageContext, extract
 from processing.runner import process_pending
 from tests.support.batches import write_batch
@@ -74,3 +76,17 @@ def test_runner_indexes_every_post_with_text_and_counts_the_rest(settings, es_ad
     # a one-line post is found by its words: its only line is its text, not just its title
     found = es_admin.search(index=settings.docs_alias, query={"match_phrase": {"text": "телефонный разговор"}})
     assert [h["_source"]["url"] for h in found["hits"]["hits"]] == [f"https://t.me/{CHANNEL}/13002"]
+
+
+def test_mirror_posts_in_real_markup_extract_to_their_corpus_text_and_shape() -> None:
+    """The sample site's Telegram page (replies, forwards, captions, quotes, emoji, links) reads back exactly."""
+    posts = sorted(load_corpus()["telegram-mfarussia"], key=lambda i: i.article_id)
+    items = [o for o in run_telegram(render.telegram_page(CHANNEL, "https://t.me", posts, None).encode())
+             if isinstance(o, dict)]
+    assert [i["url"] for i in items] == [f"https://t.me/{CHANNEL}/{p.article_id}" for p in posts]
+    for item, post in zip(items, posts, strict=True):
+        page, shape = extracted(item), post.telegram or PostShape()
+        assert page.text == "\n".join(post.body) and page.published_at == post.published, post.id
+        assert page.fields.get("reply_to") == (shape.reply_to and f"https://t.me/{CHANNEL}/{shape.reply_to}")
+        assert page.fields.get("forwarded_from") == shape.forwarded_from
+        assert (page.fields.get("views") is None) == (shape.views is None), post.id

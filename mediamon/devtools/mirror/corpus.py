@@ -21,6 +21,19 @@ class CorpusError(ConfigError):
     """A corpus file is unreadable or an item is invalid (names file, item and field)."""
 
 
+class PostShape(BaseModel):
+    """How a Telegram channel's preview shows a post beyond its text (the shapes of real t.me/s pages)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reply_to: int | None = None  # article_id of the post replied to ...
+    reply_quote: str = ""  # ... and the start of its text, which the reply header repeats
+    forwarded_from: str | None = None  # username of the channel the post is forwarded from
+    photo: bool = False  # the text is a photo's caption
+    quote: bool = False  # the last paragraph is a <blockquote>
+    views: str | None = None  # the count as the page prints it ("15.2K")
+
+
 class CorpusItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +49,7 @@ class CorpusItem(BaseModel):
     body: list[str] = Field(min_length=1)
     authors: list[str] = []
     tags: list[str] = []
+    telegram: PostShape | None = None  # Telegram posts only
     expect: dict[str, Any] = {}
 
 

@@ -9,11 +9,13 @@ mirror through MEDIAMON_URL_REWRITE, exactly as it would map them to a proxy.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
+from urllib.parse import quote
 
-from mediamon.devtools.mirror.corpus import CorpusItem
+from mediamon.devtools.mirror.corpus import CorpusItem, PostShape
 
 RU_MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
              "октября", "ноября", "декабря"]
@@ -210,22 +212,74 @@ def news_sitemap(entries: list[tuple[str, CorpusItem]], publication: str, lang: 
 # --- telegram -----------------------------------------------------------------------
 
 
+TELEGRAM_OWNER = "МИД России 🇷🇺"
+# what Telegram turns into markup inside a post's text: emoji (an image with the character inside),
+# links and hashtags
+EMOJI_RE = re.compile("[\U0001F1E6-\U0001F1FF]{2}|[\u2600-\u27BF\U0001F300-\U0001FAFF]\uFE0F?")
+LINK_RE = re.compile(r"(?<![\w/&])(#\w+|https?://\S+[\w/]|[a-z0-9-]+\.(?:ru|by|com)\b(?:/\S*[\w/])?)")
+
+
+def telegram_inline(text: str) -> str:
+    """Escaped text with the markup the preview gives emoji, hashtags and links."""
+    out = x(text)
+    out = EMOJI_RE.sub(lambda m: f'<i class="emoji" style="background-image:url(\'//telegram.org/img/emoji/40/'
+                                 f'{m[0].encode().hex().upper()}.png\')"><b>{m[0]}</b></i>', out)
+
+    def link(m: re.Match[str]) -> str:
+        if m[0].startswith("#"):
+            return f'<a href="?q=%23{quote(m[0][1:])}">{m[0]}</a>'
+        href = m[0] if "://" in m[0] else f"http://{m[0]}"
+        return (f'<a href="{href}" target="_blank" rel="noopener" '
+                f'onclick="return confirm(\'Open this link?\\n\\n\'+this.href);">{m[0]}</a>')
+
+    return LINK_RE.sub(link, out)
+
+
+def telegram_post(channel: str, base: str, p: CorpusItem) -> str:
+    """One post as the preview prints it: avatar, owner, forward/reply header, photo, text, views, date."""
+    shape = p.telegram or PostShape()
+    paragraphs = [telegram_inline(t) for t in [p.title, *p.body] if t]
+    if shape.quote and len(paragraphs) > 1:
+        paragraphs[-1] = f"<blockquote>{paragraphs[-1]}</blockquote>"
+    owner = f'<span dir="auto">{telegram_inline(TELEGRAM_OWNER)}</span>'
+    head = (f'<div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" '
+            f'href="{base}/{channel}">{owner}</a></div>')
+    if shape.forwarded_from:
+        head += (f'<div class="tgme_widget_message_forwarded_from accent_color">Forwarded from <a class='
+                 f'"tgme_widget_message_forwarded_from_name" href="{base}/{shape.forwarded_from}">'
+                 f'<span dir="auto">{x(shape.forwarded_from)}</span></a></div>')
+    if shape.reply_to:
+        head += (f'<a class="tgme_widget_message_reply" href="{base}/{channel}/{shape.reply_to}">'
+                 f'<div class="tgme_widget_message_author accent_color"><span class="tgme_widget_message_author_name" '
+                 f'dir="auto">{telegram_inline(TELEGRAM_OWNER)}</span></div><div class="tgme_widget_message_text '
+                 f'js-message_reply_text" dir="auto">{telegram_inline(shape.reply_quote)}</div></a>')
+    if shape.photo:
+        head += (f'<a class="tgme_widget_message_photo_wrap {p.article_id}_457239017 blured js-message_photo" '
+                 f'style="width:800px;background-image:url(\'https://cdn4.telesco.pe/file/{p.article_id}.jpg\')" '
+                 f'data-ratio="1.5" href="{base}/{channel}/{p.article_id}"><div class="tgme_widget_message_photo '
+                 f'js-message_photo_wrap" style="padding-top:66.67%"></div></a>')
+    views = (f'<span class="tgme_widget_message_views">{shape.views}</span><span class="copyonly"> views</span>'
+             if shape.views else "")
+    published = p.published.astimezone(UTC)
+    return (
+        f'<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message '
+        f'text_not_supported_wrap js-widget_message" data-post="{channel}/{p.article_id}">'
+        f'<div class="tgme_widget_message_user"><a href="{base}/{channel}"><i class="tgme_widget_message_user_photo '
+        f'bgcolor3" data-content="М"></i></a></div>'
+        f'<div class="tgme_widget_message_bubble">{head}<div class="tgme_widget_message_text js-message_text" '
+        f'dir="auto">{"<br/><br/>".join(paragraphs)}</div><div class="tgme_widget_message_footer compact '
+        f'js-message_footer"><div class="tgme_widget_message_info short js-message_info">{views}'
+        f'<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" '
+        f'href="{base}/{channel}/{p.article_id}"><time datetime="{published.isoformat()}" class="time">'
+        f'{published:%H:%M}</time></a></span></div></div></div></div></div>')
+
+
 def telegram_page(channel: str, base: str, posts: list[CorpusItem], before: int | None) -> str:
-    out = []
-    for p in posts:
-        text = "<br/>".join(x(s) for s in [p.title, *p.body])
-        out.append(
-            f'<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message '
-            f'text_not_supported_wrap js-widget_message" data-post="{channel}/{p.article_id}">'
-            f'<div class="tgme_widget_message_bubble"><div class="tgme_widget_message_text js-message_text" '
-            f'dir="auto">{text}</div><div class="tgme_widget_message_footer"><div class="tgme_widget_message_info">'
-            f'<a class="tgme_widget_message_date" href="{base}/{channel}/{p.article_id}">'
-            f'<time datetime="{p.published.isoformat()}" class="time">{p.published:%H:%M}</time></a>'
-            f"</div></div></div></div></div>")
-    more = (f'<a class="tme_messages_more js-messages_more" data-before="{before}" '
-            f'href="/s/{channel}?before={before}"></a>') if before else ""
-    return page("ru", f"<title>{channel} – Telegram</title>",
-                f'<section class="tgme_channel_history js-message_history">{more}{"".join(out)}</section>')
+    more = (f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{channel}?before={before}" '
+            f'class="tme_messages_more js-messages_more" data-before="{before}"></a></div>') if before else ""
+    return page("ru", f"<title>{x(TELEGRAM_OWNER)} – Telegram</title>",
+                f'<main class="tgme_main"><section class="tgme_channel_history js-message_history">{more}'
+                f'{"".join(telegram_post(channel, base, p) for p in posts)}</section></main>')
 
 
 def js_challenge() -> str:
