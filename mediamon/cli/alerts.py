@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mediamon.cli.common import console, failures_exit, get_client, get_settings, out, print_json_line
+from mediamon.cli.common import console, failures_exit, get_client, get_settings, out, print_json_line, shown
 from mediamon.core.durations import parse_duration, parse_when
 from mediamon.core.settings import Settings
 from processing.alerts.alert_state import StateStore
@@ -57,7 +57,7 @@ def alerts_run(rules_file: Path | None, as_json: bool) -> None:
                       f"{report.delivered} messages delivered, {report.delivery_failed} failed, "
                       f"{report.pending} alerts pending")
         for rule, error in report.errors.items():
-            console.print(f"[red]rule {rule}: {error}[/]")
+            console.print(f"[red]rule {shown(rule)}: {shown(error)}[/]")
     if report.errors or report.delivery_failed:
         sys.exit(1)
 
@@ -82,8 +82,9 @@ def alerts_list(since: str, rule: str | None, as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for alert in fired:
         key = str(alert.get("key", ""))
-        table.add_row(fmt_time(alert["fired_at"]), alert["rule"], key if len(key) <= 24 else key[:12] + "…",
-                      alert.get("status", ""), alert.get("summary", ""))
+        table.add_row(fmt_time(alert["fired_at"]), shown(alert["rule"]),
+                      shown(key if len(key) <= 24 else key[:12] + "…"), shown(alert.get("status", "")),
+                      shown(alert.get("summary", "")))
     out.print(table)
 
 

@@ -3,11 +3,16 @@
 Exit codes: 0 ok, 1 failure, 2 bad usage or bad config. Expected failures (any
 ``MediamonError``, an unreachable or refusing cluster) become one line on stderr;
 a programming error keeps its traceback. This module never imports a command.
+
+Anything that came from a crawled page or the index (titles, sources, alert
+summaries, error texts) is written to the terminal only through ``shown``: Rich
+would read its brackets as markup, and the terminal its escape sequences.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,6 +23,7 @@ from elastic_transport import ConnectionError as ESConnectionError
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from mediamon.core.errors import ConfigError, MediamonError
 from mediamon.core.esclient import make_client
@@ -25,6 +31,19 @@ from mediamon.core.settings import Settings, load_settings
 
 console = Console(stderr=True)
 out = Console()
+
+# ECMA-48 sequences (CSI; OSC/DCS/SOS/PM/APC up to their terminator; two-byte ESC x) are dropped;
+# any other C0/C1 control or bidirectional override becomes a space (an unterminated sequence loses its ESC).
+_TERMINAL_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]PX^_].*?(?:\x07|\x1b\\)|\x1b[ -~]?"
+    r"|[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", re.DOTALL)
+# Characters json.dumps(ensure_ascii=False) leaves raw but a terminal may act on (C1 controls).
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
+def shown(value: object) -> str:
+    """``value`` as inert text for a Rich console: no escape sequence, no control character, no markup."""
+    return escape(_TERMINAL_CONTROLS.sub(lambda m: "" if m.group().startswith("\x1b") else " ", str(value)))
 
 
 class ConfigExit(click.ClickException):
@@ -48,8 +67,10 @@ def get_client(settings: Settings | None = None) -> Elasticsearch:
 
 
 def print_json_line(value: Any) -> None:
-    """One JSON object on one stdout line, never wrapped or marked up."""
-    out.print(json.dumps(value, ensure_ascii=False, default=str), soft_wrap=True, highlight=False, markup=False)
+    """One JSON object on one stdout line, never wrapped or marked up, with C1 controls escaped."""
+    line = _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False,
+                                                                                    default=str))
+    out.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def failures_exit(func: Callable[..., Any]) -> Callable[..., Any]:

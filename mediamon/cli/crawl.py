@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, with_sources_file
+from crawlers.stats import CrawlReport
+from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, shown, with_sources_file
 
 
 def _reasons(counts: dict[str, int]) -> str:
-    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "-"
+    return shown(", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "-")
 
 
 @click.command()
@@ -30,15 +31,18 @@ def crawl(sources: tuple[str, ...], sources_file: Path | None, as_json: bool) ->
     if as_json:
         print_json_line(report.as_dict())
     else:
-        table = Table(title=f"crawl: {report.archived} new items archived in {len(report.new_batches)} batch(es)")
-        for column in ("source", "pages", "304", "page errors", "found", "new", "seen", "blocked", "errors"):
-            table.add_column(column, overflow="fold")
-        for source, s in report.sources.items():
-            table.add_row(f"[red]{source}[/]" if s.failed else source, str(s.pages_fetched),
-                          str(s.pages_not_modified), _reasons(s.page_errors) if not s.fatal else s.fatal,
-                          str(s.found), str(s.archived), str(s.already_seen), _reasons(s.blocked),
-                          _reasons(s.errors))
-        out.print(table)
+        _print_crawl(report)
     if report.failed_sources:
-        console.print(f"[red]failed entirely:[/] {', '.join(report.failed_sources)}")
+        console.print(f"[red]failed entirely:[/] {shown(', '.join(report.failed_sources))}")
         sys.exit(1)
+
+
+def _print_crawl(report: CrawlReport) -> None:
+    table = Table(title=f"crawl: {report.archived} new items archived in {len(report.new_batches)} batch(es)")
+    for column in ("source", "pages", "304", "page errors", "found", "new", "seen", "blocked", "errors"):
+        table.add_column(column, overflow="fold")
+    for source, s in report.sources.items():
+        table.add_row(f"[red]{shown(source)}[/]" if s.failed else shown(source), str(s.pages_fetched),
+                      str(s.pages_not_modified), _reasons(s.page_errors) if not s.fatal else shown(s.fatal),
+                      str(s.found), str(s.archived), str(s.already_seen), _reasons(s.blocked), _reasons(s.errors))
+    out.print(table)

@@ -10,7 +10,7 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, with_sources_file
+from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, shown, with_sources_file
 
 
 @click.command("run")
@@ -31,7 +31,7 @@ def run_command(sources_file: Path | None, source_ids: tuple[str, ...], as_json:
     else:
         _print_run(report)
     if report.failed_sources:
-        console.print(f"[red]failed sources:[/] {', '.join(report.failed_sources)}")
+        console.print(f"[red]failed sources:[/] {shown(', '.join(report.failed_sources))}")
         sys.exit(1)
 
 
@@ -59,7 +59,7 @@ def demo_command(corpus_dir: Path | None) -> None:
     out.print(f"Elasticsearch is still running (node in {settings.local_es_dir}): stop it with `{cli} es stop`, "
               "or `make clean` to stop it and delete the demo's data.", highlight=False, soft_wrap=True)
     if summary.run.failed_sources:
-        console.print(f"[red]failed sources:[/] {', '.join(summary.run.failed_sources)}")
+        console.print(f"[red]failed sources:[/] {shown(', '.join(summary.run.failed_sources))}")
         sys.exit(1)
 
 
@@ -79,30 +79,30 @@ def _print_summary(summary) -> None:
     docs.add_column("source")
     langs = sorted({lang for per in summary.by_source_lang.values() for lang in per})
     for lang in langs:
-        docs.add_column(lang, justify="right")
+        docs.add_column(shown(lang), justify="right")
     for source, per in sorted(summary.by_source_lang.items()):
-        docs.add_row(source, *(str(per.get(lang, "")) for lang in langs))
+        docs.add_row(shown(source), *(str(per.get(lang, "")) for lang in langs))
     out.print(docs)
 
     narratives = Table(title="narratives")
     narratives.add_column("narrative")
     narratives.add_column("documents", justify="right")
     for name, count in summary.narratives.items():
-        narratives.add_row(name, str(count))
+        narratives.add_row(shown(name), str(count))
     out.print(narratives)
 
     alarmist = Table(title="most alarmist")
     for column in ("score", "source", "lang", "title", "terms"):
         alarmist.add_column(column, overflow="fold")
     for hit in summary.top_alarmist:
-        alarmist.add_row(f"{hit.get('alarmism', 0):.2f}", hit.get("source", ""), hit.get("lang", ""),
-                         (hit.get("title") or "")[:80], ", ".join(hit.get("alarmism_terms", [])[:4]))
+        alarmist.add_row(f"{hit.get('alarmism', 0):.2f}", shown(hit.get("source", "")), shown(hit.get("lang", "")),
+                         shown((hit.get("title") or "")[:80]), shown(", ".join(hit.get("alarmism_terms", [])[:4])))
     out.print(alarmist)
 
     out.print(Panel.fit(
         f"duplicate groups: {summary.duplicate_groups} ({summary.duplicates} documents flagged as duplicates)\n"
         f"alerts fired this run: {summary.alerts_fired}; stored by rule: "
-        f"{', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none'}\n"
+        f"{shown(', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none')}\n"
         "alerts: `mediamon alerts list`\n"
         f"sample sites were served at {summary.mirror_url}",
         title="pipeline"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line
+from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line, shown
 from mediamon.core.durations import parse_when
 from processing.store.search import SearchFilters, scan_all
 from processing.store.search import search as run_search
@@ -53,7 +53,8 @@ def search(query: str, sources: tuple[str, ...], langs: tuple[str, ...], narrati
     for column in ("published", "source", "lang", "title", "narratives", "alarm"):
         table.add_column(column, overflow="fold")
     for hit in hits:
-        table.add_row((hit.get("published_at") or "")[:16], hit.get("source", ""), hit.get("lang", ""),
-                      (hit.get("title") or "")[:90] + (" [dim](dup)[/]" if hit.get("is_duplicate") else ""),
-                      ", ".join(hit.get("narratives", [])), f"{hit.get('alarmism', 0):.2f}")
+        table.add_row(shown((hit.get("published_at") or "")[:16]), shown(hit.get("source", "")),
+                      shown(hit.get("lang", "")),
+                      shown((hit.get("title") or "")[:90]) + (" [dim](dup)[/]" if hit.get("is_duplicate") else ""),
+                      shown(", ".join(hit.get("narratives", []))), f"{hit.get('alarmism', 0):.2f}")
     out.print(table)
