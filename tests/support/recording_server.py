@@ -1,28 +1,42 @@
 """A real HTTP server on 127.0.0.1 serving a fixed route table and logging what was asked of it.
 
 Shared by the security and hostile-input crawl tests: the site a source points
-at (through MEDIAMON_URL_REWRITE) and the internal service no crawl may touch.
+at (through MEDIAMON_URL_REWRITE), the internal service no crawl may touch, and
+the webhook or Kibana that must receive exactly what it is owed (every request's
+method, path, headers and body are kept).
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Route = tuple[int, dict[str, str], bytes]
 
 
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
 class Recorder:
-    """A real HTTP server on 127.0.0.1 answering from a route table and logging every request path."""
+    """A real HTTP server on 127.0.0.1 answering from a route table and logging every request."""
 
     def __init__(self, routes: dict[str, Route]) -> None:
         self.routes = routes
         self.paths: list[str] = []
+        self.requests: list[Request] = []
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                recorder.requests.append(Request(self.command, self.path, dict(self.headers), sent))
                 recorder.paths.append(self.path)
                 status, headers, body = recorder.routes.get(self.path, (404, {}, b"not found"))
                 self.send_response(status)
@@ -30,6 +44,8 @@ class Recorder:
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(body)
+
+            do_POST = do_GET
 
             def log_message(self, *args: Any) -> None:
                 pass
