@@ -29,7 +29,8 @@ def test_every_domain_narrative_is_defined_in_russian_and_english():
         assert {"ru", "en"} <= {r.lang for r in n.rules}, n.id
 
 
-@pytest.mark.parametrize(("text", "speakers", "narratives"), [
+# Labelled crisis statements: (text, who speaks, narratives); also the positives of test_narrative_precision.
+STATEMENTS = [
     ("Глава МИД России Сергей Лавров заявил, что Минск не нарушает никаких международных обязательств, "
      "а давление на Лукашенко беспочвенно.",
      ["Sergei Lavrov"], ["belarus_lawful"]),
@@ -66,7 +67,10 @@ def test_every_domain_narrative_is_defined_in_russian_and_english():
      ["Ursula von der Leyen"], []),
     ("Аляксандр Лукашэнка заявіў, што Беларусь выконвае міжнародныя абавязацельствы.",
      ["Alexander Lukashenko"], ["belarus_lawful"]),
-])
+]
+
+
+@pytest.mark.parametrize(("text", "speakers", "narratives"), STATEMENTS)
 def test_statements(rules, text, speakers, narratives):
     found_speakers, found_narratives = tags(text, rules)
     assert sorted(found_speakers) == sorted(speakers)
