@@ -193,10 +193,11 @@ class Source(_Strict):
         """Length of the most specific of our domains ``url`` is on; 0 when on none."""
         try:
             parts = urlsplit(url)
-            host, _port = _bare_host((parts.hostname or "").lower()), parts.port
+            host, _port = (parts.hostname or "").lower(), parts.port
         except ValueError:  # a hostile link ("http://[::1", port 99999) is on no domain of ours
             return 0
-        return max((len(d) for d in map(_bare_host, self.domains) if host == d or host.endswith("." + d)),
+        # www.rt.com names rt.com too, but not its sibling russian.rt.com; kremlin.ru covers its subdomains
+        return max((len(d) for d in self.domains if _bare_host(host) == _bare_host(d) or host.endswith("." + d)),
                    default=0)
 
     def is_article(self, url: str) -> bool:

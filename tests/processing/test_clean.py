@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from processing.clean import LUCENE_TERM_BYTES, clean_authors, clean_text, fits_keyword, normalise
+from processing.clean import (
+    LUCENE_TERM_BYTES,
+    clean_authors,
+    clean_text,
+    fits_keyword,
+    normalise,
+    normalise_inline,
+)
 from processing.extract import PageContext, extract
 from tests.support.scoring import ground_truth, shingles
 
@@ -23,11 +30,40 @@ def test_nfc_soft_hyphens_zero_width_and_spaces(rules):
     "Подписывайтесь на наш канал в Telegram",
     "Читайте также: Лавров о ситуации на границе",
     "Share on Facebook",
+    # issue 12: footer metadata, disclaimers and inserts pointing at other stories
+    "Published in sections: News, Transcripts",
+    "Опубликован в разделах: Новости, Выступления и стенограммы",
+    "Publication date: December 12, 2012, 16:30",
+    "Дата публикации: 11 июля 2025 года, 13:40",
+    "Direct link: en.kremlin.ru/d/17119",
+    "Ссылка на материал: kremlin.ru/d/77428",
+    "Text version",
+    "Текстовая версия",
+    "<…>",
+    "The views and opinions expressed in the article do not necessarily reflect those of Sputnik.",
+    "READ MORE: Bolivia's interim leader vows to hold elections",
+    "Читайте также Лавров о ситуации на границе",
+    "Чытайце таксама: Лукашэнка правёў нараду",
 ])
 def test_boilerplate_lines_are_removed_and_reported(rules, line):
     text, report = clean_text(f"Первый абзац статьи.\n{line}\nПоследний абзац.", rules.boilerplate, None, 10_000)
     assert text == "Первый абзац статьи.\nПоследний абзац."
     assert sum(report.removed.values()) == 1
+
+
+@pytest.mark.parametrize("sentence", [
+    "The publication date of the report was moved to December, the minister said.",
+    "Peskov said the views expressed by the senator do not reflect the Kremlin's position.",
+    "He urged readers to read more about the treaty before judging it.",
+])
+def test_sentences_near_the_furniture_patterns_are_kept(rules, sentence):
+    text, report = clean_text(sentence, rules.boilerplate, None, 10_000)
+    assert text == sentence and not report.removed
+
+
+def test_control_characters_leave_titles_and_text():
+    assert normalise_inline("Лавров\x1b[31m заявил\x00\x85 о\x7fМинске", 1000) == "Лавров [31m заявил о Минске"
+    assert normalise("строка\x0bвторая\x08") == "строка вторая"
 
 
 def test_article_sentences_that_mention_sharing_are_kept(rules):
