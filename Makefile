@@ -9,9 +9,11 @@ PYTEST_ARGS ?=
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "make: installing mediamon and its dependencies into $(VENV) (quiet; the first time takes a few minutes)"
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,airflow]'
 	@touch $@
+	@echo "make: $(VENV) ready; \`source $(VENV)/bin/activate\` puts mediamon on PATH"
 
 venv: $(VENV)/.installed
 
