@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 
 # What an analyst needs to judge a document without opening Kibana.
 SUMMARY_FIELDS = ["title", "source", "source_owner", "lang", "published_at", "indexed_at", "url", "dup_group",
-                  "is_duplicate", "alarmism", "alarmism_terms", "narratives", "speakers"]
+                  "is_duplicate", "alarmism", "alarmism_terms", "narratives", "speakers", "mentions"]
 HIGHLIGHT_FIELDS = ("title", "lead", "text")
 HIGHLIGHT_TAG = "*"  # Slack/Mattermost emphasis; kept as-is in e-mail and files
 

@@ -96,3 +96,16 @@ def test_a_lemma_query_matches_every_inflected_form(run, es_settings, es_admin):
     run(config({"id": "migrants", "type": "match", "query": "lemmas:мигрант"}), T0 + timedelta(minutes=10))
     [alert] = fired(es_admin, es_settings)
     assert alert["documents"][0]["title"] == "Forest"
+
+
+def test_a_speaker_rule_ignores_mere_mentions_a_mentions_rule_takes_both(run, es_settings, es_admin):
+    index(es_admin, es_settings, [
+        doc("statement", speakers=["Sergei Lavrov"], mentions=["Sergei Lavrov"]),
+        doc("report", speakers=[], mentions=["Sergei Lavrov", "Alexander Lukashenko"]),
+    ])
+    run(config({"id": "said", "type": "match", "query": 'speakers:"Sergei Lavrov"'},
+               {"id": "named", "type": "match", "query": 'mentions:"Sergei Lavrov"'}), T0 + timedelta(minutes=10))
+    assert [d["title"] for a in fired(es_admin, es_settings, "said") for d in a["documents"]] == ["Statement"]
+    assert sorted(d["title"] for a in fired(es_admin, es_settings, "named") for d in a["documents"]) == [
+        "Report", "Statement"]
+    assert fired(es_admin, es_settings, "named")[0]["documents"][0]["mentions"]
