@@ -120,11 +120,10 @@ def gather(es: Elasticsearch, settings: Settings, since: datetime, until: dateti
     data = DigestData(since=since, until=until)
     data.alerts = StateStore(es, settings.alerts_index).alerts(since=since, until=until)
     alias = settings.docs_alias
-    if not es.indices.exists_alias(name=alias):
-        return data
     period = {"range": {"published_at": {"gte": since.isoformat(), "lte": until.isoformat()}}}
-    if not es.count(index=alias, query={"bool": {"filter": [period]}})["count"]:
-        data.indexed = indexed_range(es, alias)
+    exists = es.indices.exists_alias(name=alias)
+    if not exists or not es.count(index=alias, query={"bool": {"filter": [period]}})["count"]:
+        data.indexed = indexed_range(es, alias) if exists else None
         data.empty_hint = empty_period_hint(since, until, data.indexed)
         return data
     # The charts span where the documents are (5th to 95th percentile of publication times, plus

@@ -98,6 +98,8 @@ def test_report_on_an_empty_index_still_renders(es_settings, es_admin, tmp_path)
     html = report.path.read_text()
     assert "No alerts in the period" in html and html.count('class="chart"') == 3
     assert "the index holds no documents yet" in report.warning and report.warning in html
+    fresh = es_settings.model_copy(update={"index_prefix": es_settings.index_prefix + "-none"})  # no alias at all
+    assert "the index holds no documents yet" in write_report(fresh, es_admin, T0, tmp_path / "none").warning
 
 
 def test_an_empty_period_says_so_and_where_the_documents_are(corpus, tmp_path, monkeypatch):
