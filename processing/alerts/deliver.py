@@ -56,7 +56,7 @@ def _webhook(channel: WebhookChannel, message: Message, _data_dir: Path) -> None
         raise DeliveryFailed(f"webhook URL variable {channel.url_env} is not set")
     try:
         verify: ssl.SSLContext | bool = _tls_context(channel.ca_certs) if channel.ca_certs else channel.verify_tls
-        resp = httpx.post(url, json={"text": message.text}, timeout=channel.timeout, verify=verify)
+        resp = httpx.post(url, json={"text": message.chat_text}, timeout=channel.timeout, verify=verify)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         detail = str(exc).replace(url, "<webhook url>")[:300]  # the URL may hold a token
         raise DeliveryFailed(f"webhook unreachable: {type(exc).__name__}: {detail}") from exc

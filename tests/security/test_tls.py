@@ -183,7 +183,8 @@ def https_webhook(pki: Pki) -> Iterator[tuple[str, list[dict]]]:
     httpd.server_close()
 
 
-MESSAGE = Message(rule="tls-test", subject="s", text="border crisis alert", alert_ids=["a1"])
+MESSAGE = Message(rule="tls-test", subject="s", text="border crisis alert", chat_text="border crisis alert",
+                  alert_ids=["a1"])
 ONCE = Retry(attempts=1)
 
 
