@@ -12,23 +12,39 @@ A group is named by its earliest member (``published_at``, then ``fetched_at``,
 then id); the others are ``is_duplicate``. When a newly seen page is older than
 a group's current root, the group is re-rooted and the members' documents are
 returned for re-indexing. Duplicates stay indexed.
+
+Grouping reads the index and then writes to it, so two batches grouped at the
+same time would each miss the other's copies: ``GroupLock`` serialises the
+lookup-to-refresh span across every process and host through one create-only
+document in Elasticsearch (the store they all share).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
+import os
+import random
 import re
+import socket
+import threading
+import time
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 from datasketch import MinHash
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
 from mediamon.core.document import Document
+from mediamon.core.errors import OperationFailed
+
+log = logging.getLogger(__name__)
 
 SHINGLE_WORDS = 4
 NUM_PERM = 126
@@ -265,3 +281,103 @@ def _regroup_indexed(es: Elasticsearch, alias: str, rerooted: dict[str, str], sk
         source["is_duplicate"] = source["dup_group"] != hit["_id"]
         out.append(source)
     return out
+
+
+# --- one grouping at a time, across hosts ----------------------------------------
+
+LOCK_ID = "lock:dedup-groups"
+LOCK_TTL_S = 15.0  # a holder renews every third of this; a lock left unrenewed this long is taken over
+LOCK_WAIT_S = 600.0
+
+
+class GroupLockTimeout(OperationFailed):
+    """Another run held the grouping lock (and kept renewing it) for longer than a batch may wait."""
+
+
+class GroupLockLost(OperationFailed):
+    """This run's grouping lock was taken over (it went unrenewed too long); the batch must be redone."""
+
+
+class GroupLock:
+    """Hold the grouping lock: a document created with create-only semantics in ``index``, renewed while held.
+
+    Staleness is judged without comparing clocks across hosts: a waiter takes the
+    lock over (compare-and-set on its sequence number) only after seeing the same
+    version for ``ttl_s`` of its own monotonic time — the holder died or hung.
+    """
+
+    def __init__(self, es: Elasticsearch, index: str, ttl_s: float = LOCK_TTL_S, wait_s: float = LOCK_WAIT_S) -> None:
+        self.es, self.index, self.ttl_s, self.wait_s = es, index, ttl_s, wait_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._version: tuple[int, int] | None = None  # (seq_no, primary_term) of our lock document
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self.lost = False
+
+    def __enter__(self) -> GroupLock:
+        self._version = self._acquire()
+        self._renewer = threading.Thread(target=self._renew, name="dedup-lock-renewer", daemon=True)
+        self._renewer.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        if not self.lost and self._version is not None:
+            try:
+                self.es.delete(index=self.index, id=LOCK_ID, if_seq_no=self._version[0],
+                               if_primary_term=self._version[1])
+            except (ConflictError, NotFoundError):
+                self.lost = True
+        if self.lost and exc is None:
+            raise GroupLockLost(f"the grouping lock in {self.index} was taken over while {self.owner} held it")
+
+    def _document(self) -> dict[str, Any]:
+        return {"owner": self.owner, "renewed_at": datetime.now(UTC).isoformat()}  # for people; never compared
+
+    def _acquire(self) -> tuple[int, int]:
+        deadline = time.monotonic() + self.wait_s
+        seen: tuple[int, int] | None = None
+        seen_since = time.monotonic()
+        while True:
+            try:
+                resp = self.es.create(index=self.index, id=LOCK_ID, document=self._document())
+                return resp["_seq_no"], resp["_primary_term"]
+            except ConflictError:
+                pass
+            try:
+                held = self.es.get(index=self.index, id=LOCK_ID)
+            except NotFoundError:
+                continue  # released between the two calls
+            version = (held["_seq_no"], held["_primary_term"])
+            if version != seen:
+                seen, seen_since = version, time.monotonic()
+            elif time.monotonic() - seen_since > self.ttl_s:
+                try:
+                    resp = self.es.index(index=self.index, id=LOCK_ID, document=self._document(),
+                                         if_seq_no=version[0], if_primary_term=version[1])
+                except ConflictError:
+                    continue  # another waiter took it over first
+                log.warning("took over the grouping lock of %s: not renewed for %.0f s",
+                            held["_source"].get("owner"), self.ttl_s)
+                return resp["_seq_no"], resp["_primary_term"]
+            if time.monotonic() > deadline:
+                raise GroupLockTimeout(f"duplicate grouping in {self.index} has been locked by "
+                                       f"{held['_source'].get('owner')} for over {self.wait_s:.0f} s")
+            time.sleep(random.uniform(0.02, 0.1))  # jitter: waiters do not poll in step
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            assert self._version is not None
+            try:
+                resp = self.es.index(index=self.index, id=LOCK_ID, document=self._document(),
+                                     if_seq_no=self._version[0], if_primary_term=self._version[1])
+            except ConflictError:
+                self.lost = True
+                return
+            except (ApiError, TransportError) as exc:  # a blip: the next renewal may succeed, the TTL has slack
+                log.warning("cannot renew the grouping lock: %s", exc)
+                continue
+            self._version = resp["_seq_no"], resp["_primary_term"]

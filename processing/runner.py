@@ -1,15 +1,26 @@
 """The batch runner: every unprocessed raw batch -> documents in Elasticsearch, counts that add up.
 
-Per batch: records are streamed from the WARC into a process pool running the
-per-record stages (``processing.record``); the parent then groups
-near-duplicates against the whole index (serialised, one batch at a time, so
-two batches never race on a group), bulk-indexes, refreshes so the next batch
-sees these documents, and only then marks the batch done in
-``<prefix>-batches``. A crash anywhere before that mark leaves the batch to be
-redone; document ids are sha256(canonical URL) and the quarantine file is
-rewritten, so a redo creates no duplicates. Memory is bounded by one batch.
+Per batch: records are read from the WARC into a process pool running the
+per-record stages (``processing.record``); the parent then, holding the
+grouping lock (``dedup.GroupLock``, a document in Elasticsearch, so batches
+processed at once on any hosts never race on a group), groups near-duplicates
+against the whole index, bulk-indexes and refreshes so the next batch sees
+these documents, and only then marks the batch done in ``<prefix>-batches``.
+A crash anywhere before that mark leaves the batch to be redone; document ids
+are sha256(canonical URL) and the quarantine file is rewritten, so a redo
+creates no duplicates. Memory is bounded by one batch.
 
-records_in = created + updated + unchanged + failed (dead letters) + quarantined, always.
+A damaged batch loses nothing silently. A manifest entry the WARC cannot give
+back intact is quarantined (``archive_record_missing``/``archive_record_corrupt``)
+and a WARC response no manifest line lists is too (``manifest_record_missing``).
+A manifest with a line that is not a record cannot be trusted: the whole batch
+is quarantined (``manifest_unreadable``: every record its readable lines or its
+WARC still name), counted in ``batches_damaged`` and marked done with the error,
+so it is not retried forever while the other batches proceed; once the manifest
+is repaired, ``mediamon reprocess`` processes it again.
+
+records_archived (what the batch's files list) = records_in = created + updated
++ unchanged + failed (dead letters) + quarantined, always.
 """
 
 from __future__ import annotations
@@ -27,19 +38,24 @@ from elasticsearch import Elasticsearch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mediamon.core.archive import (
+    MANIFEST_RECORD_MISSING,
+    MANIFEST_UNREADABLE,
     ArchivedRecord,
+    ManifestError,
     ManifestRecord,
+    MissingRecord,
     count_records,
     iter_batches,
     iter_records,
     read_manifest,
+    salvage_manifest,
 )
 from mediamon.core.document import Document
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, sources_by_id
 from processing import language
-from processing.dedup import assign_groups
+from processing.dedup import GroupLock, assign_groups
 from processing.quarantine import QuarantineEntry, write_batch
 from processing.record import Outcome, RecordInput, build_document
 from processing.rules import ProcessingRules, load_processing_rules
@@ -57,6 +73,8 @@ class ProcessReport:
 
     batches_done: int = 0
     batches_skipped: int = 0
+    batches_damaged: int = 0  # manifest unreadable: every record it still names quarantined
+    records_archived: int = 0  # what the batches' manifests list, plus WARC responses they lack
     records_in: int = 0
     created: int = 0
     updated: int = 0
@@ -78,7 +96,8 @@ class ProcessReport:
         return self.duplicates_exact + self.duplicates_near
 
     def adds_up(self) -> bool:
-        return self.records_in == self.documents + self.failed + sum(self.quarantined.values())
+        return self.records_archived == self.records_in == (
+            self.documents + self.failed + sum(self.quarantined.values()))
 
     def add(self, other: ProcessReport) -> None:
         for name, value in asdict(other).items():
@@ -155,11 +174,31 @@ def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tu
 def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None = None) -> ProcessReport:
     report = ProcessReport()
     batch_id = batch_dir.name
-    entries = read_manifest(batch_dir)
-    records = (r for r in iter_records(batch_dir, entries) if not only_sources or r.manifest.source in only_sources)
+
+    def wanted(entry: ManifestRecord) -> bool:
+        return not only_sources or entry.source in only_sources
+
+    try:
+        listed = read_manifest(batch_dir)
+        entries = [e for e in listed if wanted(e)]
+        items = [i for i in iter_records(batch_dir, listed) if wanted(i.manifest)]
+        damage = None
+    except ManifestError:
+        entries, errors = salvage_manifest(batch_dir)
+        entries = [e for e in entries if wanted(e)]
+        damage = "; ".join(errors[:3]) + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
+        log.error("batch %s is damaged, its %d records are quarantined: %s", batch_id, len(entries), damage)
+        items = [MissingRecord(e, MANIFEST_UNREADABLE, damage) for e in entries]
+        report.batches_damaged = 1
+    readable = [i for i in items if isinstance(i, ArchivedRecord)]
+    quarantined = [QuarantineEntry(i.reason, i.detail, i.manifest) for i in items if isinstance(i, MissingRecord)]
+    report.quarantined.update(q.reason for q in quarantined)
+    report.records_in = len(quarantined)
+    # independent of what was read: the manifest's own count (and the WARC's unlisted responses)
+    report.records_archived = len(entries) + (report.quarantined[MANIFEST_RECORD_MISSING] if damage is None else 0)
+    ctx.on_record(len(quarantined))
     docs: list[Document] = []
-    quarantined: list[QuarantineEntry] = []
-    for record, outcome in _outcomes(ctx, records):
+    for record, outcome in _outcomes(ctx, readable):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
         report.boilerplate_lines_removed += outcome.removed_lines
@@ -169,13 +208,14 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
         else:
             docs.append(outcome.document)
     alias = ctx.settings.docs_alias
-    grouping = assign_groups(ctx.es, alias, docs)
-    report.duplicates_exact, report.duplicates_near = grouping.exact, grouping.near
     deadletter = DeadLetter(ctx.settings.deadletter_dir)
-    counts = index_documents(ctx.es, alias, docs, deadletter)
-    if grouping.regrouped:
-        report.regrouped = index_documents(ctx.es, alias, grouping.regrouped, deadletter).sent
-    ctx.es.indices.refresh(index=alias)  # the next batch's duplicate lookup must see these documents
+    with GroupLock(ctx.es, ledger.batches_index(ctx.settings)):
+        grouping = assign_groups(ctx.es, alias, docs)
+        counts = index_documents(ctx.es, alias, docs, deadletter)
+        if grouping.regrouped:
+            report.regrouped = index_documents(ctx.es, alias, grouping.regrouped, deadletter).sent
+        ctx.es.indices.refresh(index=alias)  # the next batch's duplicate lookup must see these documents
+    report.duplicates_exact, report.duplicates_near = grouping.exact, grouping.near
     report.created, report.updated, report.unchanged, report.failed = (
         counts.created, counts.updated, counts.unchanged, counts.failed)
     write_batch(ctx.settings.data_dir, batch_id, quarantined)
@@ -183,7 +223,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     ledger.mark_done(ctx.es, ctx.settings, batch_id, {
         "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),
-        "duplicates": report.duplicates, "reprocessed_sources": sorted(only_sources) if only_sources else None})
+        "duplicates": report.duplicates, "reprocessed_sources": sorted(only_sources) if only_sources else None,
+        "damaged": damage})
     if not report.adds_up():  # cannot happen unless a stage drops records: fail loudly, never silently
         raise RuntimeError(f"batch {batch_id}: counts do not add up: {report.as_dict()}")
     return report
@@ -204,9 +245,13 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
 
 
 def _record_count(batch_dir: Path, only_sources: set[str] | None) -> int:
+    """A progress total (a damaged manifest counts all its lines: the batch fails on its own, later)."""
     if not only_sources:
         return count_records(batch_dir)
-    return sum(1 for m in read_manifest(batch_dir) if m.source in only_sources)
+    try:
+        return sum(1 for m in read_manifest(batch_dir) if m.source in only_sources)
+    except ManifestError:
+        return count_records(batch_dir)
 
 
 def _run(settings: Settings, es: Elasticsearch | None, workers: int, progress: bool,

@@ -215,27 +215,28 @@ def iter_batches(archive_dir: Path) -> Iterator[Path]:
 
 def read_manifest(batch_dir: Path) -> list[ManifestRecord]:
     """Every record of a batch's manifest; a line that is not a valid record raises ``ManifestError``."""
+    entries, errors = _parse_manifest(batch_dir)
+    if errors:
+        raise ManifestError(errors[0])
+    return entries
+
+
+def _parse_manifest(batch_dir: Path) -> tuple[list[ManifestRecord], list[str]]:
+    """The valid records of a manifest, and one message per line that is not one (bad bytes, JSON or fields)."""
     path = batch_dir / MANIFEST_NAME
-    records = []
-    with open(path, encoding="utf-8") as fh:
+    entries: list[ManifestRecord] = []
+    errors: list[str] = []
+    with open(path, "rb") as fh:
         for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    records.append(ManifestRecord.model_validate_json(line))
-                except ValidationError as exc:
-                    raise ManifestError(f"{path}:{number}: not a manifest record: "
-                                        f"{exc.errors()[0]['msg']}") from None
-    return records
-
-
-def read_record(batch_dir: Path, entry: ManifestRecord) -> ArchivedRecord:
-    """The body and HTTP headers of one manifest record, read at its WARC offset."""
-    with open(batch_dir / entry.warc_file, "rb") as fh:
-        fh.seek(entry.offset)
-        record = next(iter(ArchiveIterator(fh)))
-        body = record.content_stream().read()
-        headers = list(record.http_headers.headers) if record.http_headers else []
-    return ArchivedRecord(manifest=entry, body=body, http_headers=headers, batch_dir=batch_dir)
+            if not line.strip():
+                continue
+            try:
+                entries.append(ManifestRecord.model_validate_json(line.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                errors.append(f"{path}:{number}: not a manifest record: not UTF-8 ({exc.reason})")
+            except ValidationError as exc:
+                errors.append(f"{path}:{number}: not a manifest record: {exc.errors()[0]['msg']}")
+    return entries, errors
 
 
 def count_records(batch_dir: Path) -> int:
@@ -244,23 +245,149 @@ def count_records(batch_dir: Path) -> int:
         return sum(1 for line in fh if line.strip())
 
 
-def iter_records(batch_dir: Path, manifest: list[ManifestRecord] | None = None) -> Iterator[ArchivedRecord]:
-    """Every record of a batch in WARC order, reading the WARC once, sequentially.
+# Why a record of a committed batch cannot be read back (quarantine reasons: nothing is dropped silently).
+ARCHIVE_RECORD_MISSING = "archive_record_missing"  # listed in the manifest, absent or unreadable in the WARC
+ARCHIVE_RECORD_CORRUPT = "archive_record_corrupt"  # read back, but its body is not the sha256 it was archived with
+MANIFEST_RECORD_MISSING = "manifest_record_missing"  # a WARC response that no manifest line lists
+MANIFEST_UNREADABLE = "manifest_unreadable"  # the batch's manifest has a line that is not a record
 
-    Pass ``manifest`` when the caller has read it already: a batch's manifest is read once.
+
+@dataclass(frozen=True)
+class MissingRecord:
+    """A record one file of a batch names and the other cannot give back intact, with the reason why."""
+
+    manifest: ManifestRecord
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class _Response:
+    offset: int
+    body: bytes
+    http_headers: list[tuple[str, str]]
+    warc_headers: dict[str, str]
+
+
+class _WarcScan:
+    """The response records of a batch's WARC in order; damaged bytes end the scan (``error``) instead of raising."""
+
+    def __init__(self, batch_dir: Path) -> None:
+        self.path = batch_dir / WARC_NAME
+        self.error: str | None = None
+
+    def __iter__(self) -> Iterator[_Response]:
+        try:
+            with open(self.path, "rb") as fh:
+                iterator = ArchiveIterator(fh)
+                for record in iterator:
+                    if record.rec_type == "response":
+                        body = record.content_stream().read()  # before asking the offset: that consumes the record
+                        yield _response(iterator.get_record_offset(), record, body)
+        # warcio raises whatever its parsers hit on damaged bytes (ArchiveLoadFailed, zlib.error, EOFError,
+        # even AttributeError): any of them means the rest of this WARC cannot be read sequentially
+        except Exception as exc:
+            self.error = f"{self.path} unreadable from some point on: {type(exc).__name__}: {exc}"[:500]
+
+
+def _response(offset: int, record: Any, body: bytes) -> _Response:
+    headers = list(record.http_headers.headers) if record.http_headers else []
+    return _Response(offset, body, headers, dict(record.rec_headers.headers))
+
+
+def _read_at(path: Path, offset: int) -> _Response:
+    """The response record at ``offset``; raises on anything else (random access past a damaged stretch)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)))
+        if record.rec_type != "response":
+            raise ValueError(f"a {record.rec_type} record, not a response")
+        return _response(offset, record, record.content_stream().read())
+
+
+def read_record(batch_dir: Path, entry: ManifestRecord) -> ArchivedRecord:
+    """The body and HTTP headers of one manifest record, read at its WARC offset."""
+    response = _read_at(batch_dir / entry.warc_file, entry.offset)
+    return ArchivedRecord(manifest=entry, body=response.body, http_headers=response.http_headers, batch_dir=batch_dir)
+
+
+def iter_records(batch_dir: Path, manifest: list[ManifestRecord] | None = None
+                 ) -> Iterator[ArchivedRecord | MissingRecord]:
+    """Every manifest entry exactly once — read back from the WARC, or a ``MissingRecord`` saying why not — and
+    every WARC response no entry lists (``manifest_record_missing``); the WARC is read once, sequentially.
+
+    Entries the sequential read did not reach because of damaged bytes are tried once more at their own offset,
+    so a damaged stretch costs only the records in it. Pass ``manifest`` when the caller has read it already.
     """
-    entries = {e.offset: e for e in (manifest if manifest is not None else read_manifest(batch_dir))}
-    with open(batch_dir / WARC_NAME, "rb") as fh:
-        iterator = ArchiveIterator(fh)
-        for record in iterator:
-            if record.rec_type != "response":
-                continue
-            body = record.content_stream().read()  # before asking the offset: that consumes the record
-            entry = entries.get(iterator.get_record_offset())
-            if entry is None:
-                continue
-            headers = list(record.http_headers.headers) if record.http_headers else []
-            yield ArchivedRecord(manifest=entry, body=body, http_headers=headers, batch_dir=batch_dir)
+    listed: dict[int, list[ManifestRecord]] = {}
+    for entry in manifest if manifest is not None else read_manifest(batch_dir):
+        listed.setdefault(entry.offset, []).append(entry)
+    scan = _WarcScan(batch_dir)
+    for response in scan:
+        entries = listed.pop(response.offset, None)
+        if entries is None:
+            yield MissingRecord(_unlisted_entry(batch_dir.name, response), MANIFEST_RECORD_MISSING,
+                                f"{scan.path} holds a response at offset {response.offset} that the manifest lacks")
+        for entry in entries or []:
+            yield _checked(entry, response, batch_dir)
+    for entry in (e for entries in listed.values() for e in entries):
+        yield _read_again(batch_dir, entry, scan)
+
+
+def _read_again(batch_dir: Path, entry: ManifestRecord, scan: _WarcScan) -> ArchivedRecord | MissingRecord:
+    if scan.error is None:  # the whole WARC was read: nothing starts at this offset
+        return MissingRecord(entry, ARCHIVE_RECORD_MISSING, f"no response record at offset {entry.offset} "
+                                                            f"of {scan.path} ({_size(scan.path)} bytes)")
+    try:
+        return _checked(entry, _read_at(scan.path, entry.offset), batch_dir)
+    except Exception as exc:  # as in _WarcScan: warcio raises anything on damaged bytes
+        return MissingRecord(entry, ARCHIVE_RECORD_MISSING,
+                             f"offset {entry.offset}: {type(exc).__name__}: {exc}; {scan.error}"[:1000])
+
+
+def _size(path: Path) -> int | str:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
+
+
+def _checked(entry: ManifestRecord, response: _Response, batch_dir: Path) -> ArchivedRecord | MissingRecord:
+    """The record, unless its body is not what was archived (a truncated or altered WARC reads short or wrong,
+    an altered manifest line names a different digest: either file's damage makes the record untrustworthy)."""
+    actual = hashlib.sha256(response.body).hexdigest()
+    for expected in (response.warc_headers.get("WARC-Payload-Digest-SHA256"), entry.sha256):
+        if expected and actual != expected:
+            return MissingRecord(entry, ARCHIVE_RECORD_CORRUPT, f"body at offset {entry.offset} has sha256 "
+                                                                f"{actual}, archived as {expected}")
+    return ArchivedRecord(manifest=entry, body=response.body, http_headers=response.http_headers, batch_dir=batch_dir)
+
+
+def _unlisted_entry(batch_id: str, response: _Response) -> ManifestRecord:
+    """A manifest record rebuilt from a WARC response's own headers, for a record whose manifest line is lost."""
+    url = response.warc_headers.get("WARC-Target-URI", "")
+    try:
+        fetched_at = datetime.strptime(response.warc_headers.get("WARC-Date", ""), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        fetched_at = None
+    return ManifestRecord(batch=batch_id, url=url, canonical_url=url, source=batch_source(batch_id),
+                          fetched_at=fetched_at.replace(tzinfo=UTC) if fetched_at else None,
+                          sha256=response.warc_headers.get("WARC-Payload-Digest-SHA256"), offset=response.offset)
+
+
+def batch_source(batch_id: str) -> str:
+    """The source id inside a batch id (``YYYYmmddTHHMMSSZ-<source>-<8 hex>``, see ``new_batch_id``)."""
+    return batch_id[17:-9] if len(batch_id) > 26 else batch_id
+
+
+def salvage_manifest(batch_dir: Path) -> tuple[list[ManifestRecord], list[str]]:
+    """What a batch with a damaged manifest still tells: its valid lines plus one record rebuilt from every WARC
+    response none of them lists, and the manifest's errors. Quarantining these loses no record of the batch."""
+    entries, errors = _parse_manifest(batch_dir)
+    offsets = {e.offset for e in entries}
+    scan = _WarcScan(batch_dir)
+    entries += [_unlisted_entry(batch_dir.name, r) for r in scan if r.offset not in offsets]
+    return entries, errors + ([scan.error] if scan.error else [])
 
 
 def is_gzip(data: bytes) -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from mediamon.core.archive import iter_batches, read_manifest
+from mediamon.core.archive import ManifestError, iter_batches, read_manifest, salvage_manifest
 from mediamon.core.document import doc_id
 from mediamon.core.errors import OperationFailed
 from mediamon.core.esclient import make_client
@@ -176,7 +176,11 @@ def archived_items(archive_dir: Path, older_than: datetime) -> list[ArchivedItem
     for batch_dir in iter_batches(archive_dir):
         if _batch_time(batch_dir.name) >= older_than:
             continue
-        for entry in read_manifest(batch_dir):
+        try:
+            entries = read_manifest(batch_dir)
+        except ManifestError:  # the runner quarantines such a batch whole: these are the records it names
+            entries, _errors = salvage_manifest(batch_dir)
+        for entry in entries:
             items.append(ArchivedItem(entry.source, doc_id(entry.canonical_url or entry.url), entry.sha256, entry.url))
     return items
 
