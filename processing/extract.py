@@ -347,7 +347,8 @@ TG_OWN_TEXT = (f"//div[{_tg('tgme_widget_message_text')}][not({_tg('js-message_r
 TG_MEDIA = "|".join(f"//*[{_tg(c)}]" for c in ("tgme_widget_message_photo_wrap", "tgme_widget_message_video_player",
                                               "tgme_widget_message_sticker_wrap", "tgme_widget_message_document"))
 TG_BLOCKS = frozenset({"blockquote", "pre", "div", "p", "ul", "ol", "li"})
-TG_VIEWS_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*([KMB]?)", re.IGNORECASE)
+TG_VIEWS_RE = re.compile(r"(\d{1,12}(?:[.,]\d{1,3})?)\s*([KMB]?)", re.IGNORECASE)
+TG_POST_PATH_RE = re.compile(r"/(\w{1,64})/(\d{1,15})/?")  # /<channel>/<id>: Telegram usernames are 5-32 chars
 TG_VIEWS_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 
 
@@ -385,13 +386,13 @@ def _telegram_views(tree: lxml.html.HtmlElement) -> int | None:
     return round(float(match[1].replace(",", ".")) * TG_VIEWS_SCALE[match[2].lower()])
 
 
-def _telegram_post_url(href: str | None) -> str | None:
-    """``https://t.me/<channel>/<id>[?single]`` -> the post's permalink, or None for anything else."""
-    parts = urlsplit(href or "")
-    path = [p for p in parts.path.split("/") if p]
-    if parts.scheme not in ("http", "https") or len(path) != 2 or not path[1].isdigit():
+def _telegram_post_url(href: str | None, post_url: str) -> str | None:
+    """``https://t.me/<channel>/<id>[?single]`` -> that post's permalink on the post's own host, else None."""
+    parts, own = urlsplit(href or ""), urlsplit(post_url)
+    match = TG_POST_PATH_RE.fullmatch(parts.path)
+    if not match or (parts.scheme, parts.netloc) != (own.scheme, own.netloc):
         return None
-    return f"{parts.scheme}://{parts.netloc}/{path[0]}/{path[1]}"
+    return f"{own.scheme}://{own.netloc}/{match[1]}/{match[2]}"
 
 
 def _telegram_forwarded_from(tree: lxml.html.HtmlElement) -> str | None:
@@ -399,8 +400,8 @@ def _telegram_forwarded_from(tree: lxml.html.HtmlElement) -> str | None:
     names = tree.xpath(f"//*[{_tg('tgme_widget_message_forwarded_from_name')}]")
     if not names:
         return None
-    path = [p for p in urlsplit(names[0].get("href") or "").path.split("/") if p]
-    return path[0] if path else (" ".join(names[0].text_content().split()) or None)
+    linked = re.fullmatch(r"/(\w{1,64})(?:/\d+)?/?", urlsplit(names[0].get("href") or "").path)
+    return linked[1] if linked else (" ".join(names[0].text_content().split())[:200].rstrip() or None)
 
 
 def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extracted:
@@ -419,7 +420,7 @@ def extract_telegram_post(html: str, ctx: PageContext, min_chars: int) -> Extrac
     rejected: list[str] = []
     published, origin = _choose_date(candidates, ctx, rejected)
     reply = tree.xpath(f"//a[{_tg('tgme_widget_message_reply')}]/@href")
-    fields = {"reply_to": _telegram_post_url(reply[0]) if reply else None,
+    fields = {"reply_to": _telegram_post_url(reply[0], ctx.url) if reply else None,
               "forwarded_from": _telegram_forwarded_from(tree), "views": _telegram_views(tree)}
     return Extracted(title=title, lead=None, text=text, authors=[" ".join(owner[0].text_content().split())]
                      if owner else [], published_at=published, date_origin=origin, declared_lang=None,

@@ -90,3 +90,22 @@ def test_mirror_posts_in_real_markup_extract_to_their_corpus_text_and_shape() ->
         assert page.fields.get("reply_to") == (shape.reply_to and f"https://t.me/{CHANNEL}/{shape.reply_to}")
         assert page.fields.get("forwarded_from") == shape.forwarded_from
         assert (page.fields.get("views") is None) == (shape.views is None), post.id
+
+
+@pytest.mark.parametrize(("views", "reply_href", "forward", "expected"), [
+    ("1.5M", "https://t.me/MFARussia/13001?single", '<a class="tgme_widget_message_forwarded_from_name" '
+     'href="https://t.me/MID_Russia">MID</a>', {"views": 1_500_000, "reply_to": "https://t.me/MFARussia/13001",
+                                                "forwarded_from": "MID_Russia"}),
+    # what an index field cannot hold or must not claim is left out, never a bulk rejection
+    ("9" * 30 + "K", "https://evil.example/MFARussia/13001", '<span class="tgme_widget_message_forwarded_from_name">'
+     + "Имя " * 500 + "</span>", {"forwarded_from": ("Имя " * 50).strip()}),
+    ("n/a", "https://t.me/" + "x" * 5000 + "/1", "", {}),
+])
+def test_post_fields_are_bounded(views, reply_href, forward, expected) -> None:
+    body = (f'<div class="tgme_widget_message js-widget_message" data-post="{CHANNEL}/13050">'
+            f'<div class="tgme_widget_message_forwarded_from">Forwarded from {forward}</div>'
+            f'<a class="tgme_widget_message_reply" href="{reply_href}"><div class="tgme_widget_message_text '
+            f'js-message_reply_text">quoted</div></a><div class="tgme_widget_message_text js-message_text">own</div>'
+            f'<span class="tgme_widget_message_views">{views}</span></div>')
+    page = extracted({"url": f"https://t.me/{CHANNEL}/13050", "feed": {}, "body": body.encode()})
+    assert page.text == "own" and page.fields == expected
