@@ -207,6 +207,7 @@ def test_the_runner_accounts_for_every_record_of_a_damaged_batch(cfg, es_admin, 
     assert report.adds_up() and report.records_in >= len(written)
     found = offsets_of(batch, all_documents(es_admin, cfg).values()) | offsets_of(batch, iter_quarantined(cfg.data_dir))
     assert written <= found, f"lost without a trace: {sorted(written - found)}"
+    check_invariant(es_admin, cfg)
 
 
 def offsets_of(batch: Path, rows) -> set[int]:

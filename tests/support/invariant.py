@@ -16,7 +16,14 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from mediamon.core.archive import iter_batches, read_manifest
+from mediamon.core.archive import (
+    ManifestError,
+    ManifestRecord,
+    iter_batches,
+    iter_records,
+    read_manifest,
+    salvage_manifest,
+)
 from mediamon.core.document import doc_id
 from mediamon.core.settings import Settings
 from mediamon.devtools.mirror.corpus import load_corpus
@@ -41,9 +48,19 @@ def all_documents(es: Elasticsearch, settings: Settings) -> dict[str, dict[str, 
     return {h["_id"]: h["_source"] for h in hits}
 
 
+def archived_entries(batch: Path) -> list[ManifestRecord]:
+    """The records a batch holds: its manifest's, plus WARC responses the manifest lacks; for a batch whose
+    manifest is unreadable, every record its valid lines or its WARC still name (quarantined whole)."""
+    try:
+        listed = read_manifest(batch)
+    except ManifestError:
+        return salvage_manifest(batch)[0]
+    return [item.manifest for item in iter_records(batch, listed)]
+
+
 def check_invariant(es: Elasticsearch, settings: Settings) -> Reconciled:
     """Assert the invariant over the whole archive of ``settings``; returns the reconciled counts."""
-    entries = [e.as_json() for batch in iter_batches(settings.data_dir / "archive") for e in read_manifest(batch)]
+    entries = [e.as_json() for batch in iter_batches(settings.data_dir / "archive") for e in archived_entries(batch)]
     docs = all_documents(es, settings)
     quarantined = {(q["raw_ref"]["batch"], q["raw_ref"]["offset"]): q for q in iter_quarantined(settings.data_dir)}
     assert all(q["reason"] and q["detail"] for q in quarantined.values())
