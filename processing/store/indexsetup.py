@@ -176,6 +176,8 @@ def setup(es: Elasticsearch, settings: Settings, with_roles: bool = True,
         report.note("ingest pipeline", _put_pipeline(es, settings))
     report.note("index template", _put_template(es, settings, caps))
     report.note("write alias", _ensure_write_index(es, settings))
+    added = _add_new_fields(es, settings, caps)
+    report.note(f"mapping (+{', '.join(added)})" if added else "mapping", bool(added))
     retired = rollover(es, settings)
     report.note(f"rollover (retired {retired})" if retired else "rollover", retired is not None)
     if with_roles:
@@ -238,6 +240,25 @@ def _ensure_write_index(es: Elasticsearch, settings: Settings) -> bool:
         return True
     es.indices.create(index=first_index_name(settings), aliases={alias: {"is_write_index": True}})
     return True
+
+
+def _add_new_fields(es: Elasticsearch, settings: Settings, caps: Capabilities) -> list[str]:
+    """Fields the Document gained since an index was created, added to every index behind the alias.
+
+    The template only shapes indices created after it; the mapping is strict, so
+    without this an upgraded deployment would reject every document carrying a
+    new field until the next rollover. Adding a field is the one mapping change
+    Elasticsearch allows in place.
+    """
+    wanted = mappings(caps)["properties"]
+    added: set[str] = set()
+    for index, body in es.indices.get_mapping(index=settings.docs_alias).body.items():
+        have = body.get("mappings", {}).get("properties", {})
+        missing = {name: spec for name, spec in wanted.items() if name not in have}
+        if missing:
+            es.indices.put_mapping(index=index, properties=missing)
+            added |= set(missing)
+    return sorted(added)
 
 
 ROLLOVER_CONDITIONS = {"max_age": "30d", "max_primary_shard_size": "30gb"}

@@ -75,3 +75,22 @@ def test_rollover_retires_a_merged_index_that_searches_and_dedup_still_see(es_ad
         es_admin.indices.refresh(index=retired)
     report = setup(es_admin, es_settings, with_roles=False)
     assert "rollover" in report.unchanged  # a second setup does not roll the new write index over
+
+
+def test_setup_adds_new_document_fields_to_an_index_created_before_them(es_admin, es_settings):
+    """An upgraded deployment: its write index predates a field; setup adds it so documents are not rejected."""
+    alias = es_settings.docs_alias
+    index = next(iter(es_admin.indices.get_alias(name=alias).body))
+    old = f"{es_settings.index_prefix}-legacy-000001"  # outside the template's pattern: the old mapping stays
+    es_admin.indices.update_aliases(actions=[{"remove": {"index": index, "alias": alias}}])
+    old_fields = {name: spec for name, spec in FIELD_MAPPINGS.items() if name != "lemmas"}
+    es_admin.indices.create(index=old, mappings={"dynamic": "strict", "properties": old_fields},
+                            aliases={alias: {"is_write_index": True}})
+
+    report = setup(es_admin, es_settings, with_roles=False)
+
+    assert "mapping (+lemmas)" in report.changed
+    counts = index_documents(es_admin, alias, [make_document(7001, lemmas="граница мигрант")],
+                             DeadLetter(es_settings.deadletter_dir))
+    assert counts.failed == 0 and counts.created == 1
+    assert "mapping" in setup(es_admin, es_settings, with_roles=False).unchanged
