@@ -32,10 +32,11 @@ from processing.lemmas import WORD_RE, lemmatize
 
 ALARMIST_THRESHOLD = 0.5  # a story at or above this score is "alarmist" (alerts, tests, docs)
 Pattern = tuple[str, ...]  # a lemma sequence; an element ending in "*" is a prefix
-# A word, or what ends a sentence or a heading clause ("Лавров: ..."); both sides of the
-# alternation see the same words as processing.lemmas.tokens, so positions line up with lemmas.
-_WORD_OR_BREAK_RE = re.compile(rf"(?P<word>{WORD_RE.pattern})|(?P<stop>[.!?…;]+|:)|\n")
-_AFTER_STOP = frozenset(" \t\r\n\"'»“”)]")
+# What ends a sentence, or a heading clause ("Лавров: ..."), when a space, a quote or the end
+# follows and it does not follow a one-letter word (initials, "U.S.").
+_BREAK_RE = re.compile(r"([.!?…;]+|:|\n)")
+_AFTER_STOP = frozenset(" \t\r\n\"'»“”)]") | {""}
+_ONE_LETTER_END_RE = re.compile(r"(?:^|[^\w])[^\W\d_]\Z")
 
 
 class _Strict(BaseModel):
@@ -121,27 +122,24 @@ class Sentences:
 def sentence_map(*parts: str) -> Sentences:
     """Sentences of ``parts`` (each starts a new one), aligned word for word with their lemmas.
 
-    A full stop after a one-letter word (initials, "U.S.") or one not followed by a space
-    ("В.Путин", "3.5") ends nothing.
+    Words are counted between the stops with processing.lemmas' own word pattern (a stop is
+    never inside a word), so the numbering lines up with ``lemmatize`` of the same part.
     """
     of: list[int] = []
     colon_ended: set[int] = set()
     current = 0
     for part in parts:
-        last_word = ""
-        for m in _WORD_OR_BREAK_RE.finditer(part):
-            if m.group("word"):
-                last_word = m.group("word")
-                of.append(current)
-                continue
-            stop = m.group("stop")
-            if stop and (len(last_word) == 1 or part[m.end():m.end() + 1] not in _AFTER_STOP):
-                continue
-            if of and of[-1] == current:  # a sentence has words: a run of stops ends one sentence
+        pieces = _BREAK_RE.split(part)  # text, stop, text, stop, ..., text
+        words = 0
+        for i in range(0, len(pieces), 2):
+            words += len(WORD_RE.findall(pieces[i]))
+            stop, after = (pieces[i + 1], pieces[i + 2][:1]) if i + 1 < len(pieces) else ("\n", "")
+            if stop != "\n" and (after not in _AFTER_STOP or _ONE_LETTER_END_RE.search(pieces[i][-2:])):
+                continue  # "В.Путин", "3.5", "U.S.", "S. Lavrov": the sentence goes on
+            if words:
+                of.extend([current] * words)
                 colon_ended.update([current] if stop == ":" else [])
-                current += 1
-        if of and of[-1] == current:
-            current += 1
+                current, words = current + 1, 0
     return Sentences(of, frozenset(colon_ended))
 
 

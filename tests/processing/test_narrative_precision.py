@@ -21,7 +21,8 @@ import lxml.html
 import pytest
 
 from mediamon.devtools.mirror.corpus import load_corpus
-from processing.enrich import EnrichRules, find_narratives, find_people, index_text
+from processing.enrich import EnrichRules, find_narratives, find_people, index_text, sentence_map
+from processing.lemmas import lemmatize
 from processing.rules import load_processing_rules
 from tests.processing.test_enrich import STATEMENTS
 from tests.support.paths import CONFIG, REAL_FIXTURES
@@ -151,6 +152,18 @@ def test_real_fixture_pages_carry_no_narrative(enrich, real_fixtures):
     assert len(pages) >= 9
     for page in pages:
         assert not narratives(page_text(page), enrich), page.name
+
+
+def test_sentences_line_up_with_lemmas_on_real_pages(real_fixtures):
+    for page in real_pages(real_fixtures):
+        text = page_text(page)
+        assert len(sentence_map(text).of) == len(lemmatize(text)), page.name
+
+
+def test_initials_abbreviations_and_numbers_end_no_sentence():
+    sentences = sentence_map("U.S. wars, says S. Lavrov. V.Putin: 3.5 million at 10:30. Next")
+    assert sentences.of == [0] * 6 + [1] * 2 + [2] * 2 + [3]  # U S wars says S Lavrov | V Putin | million at
+    assert sentences.colon_ended == {1}
 
 
 @pytest.mark.parametrize(("where", "text"), REAL_PASSAGES + PATTERNS, ids=[w for w, _ in REAL_PASSAGES + PATTERNS])
