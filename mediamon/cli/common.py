@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 from elastic_transport import ConnectionError as ESConnectionError
+from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch
 from pydantic import ValidationError
 from rich.console import Console
@@ -27,7 +28,7 @@ from rich.markup import escape
 
 from mediamon.core.errors import ConfigError, MediamonError
 from mediamon.core.esclient import make_client
-from mediamon.core.settings import Settings, load_settings
+from mediamon.core.settings import Settings, load_settings, redact_url
 
 console = Console(stderr=True)
 out = Console()
@@ -88,13 +89,20 @@ def failures_exit(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(
                 "Elasticsearch refused the credentials (check MEDIAMON_ES_USERNAME/PASSWORD or API key)") from exc
         except ESConnectionError as exc:
-            url = get_settings().es_url
             raise click.ClickException(
-                f"cannot reach Elasticsearch at {url}: is it running? (`mediamon es status`)") from exc
+                f"cannot reach Elasticsearch at {_es_url()}: is it running? (`mediamon es status`)") from exc
+        except ConnectionTimeout as exc:
+            raise click.ClickException(
+                f"Elasticsearch at {_es_url()} did not answer within {get_settings().es_timeout:g}s "
+                "(MEDIAMON_ES_TIMEOUT): is it overloaded? (`mediamon es status`)") from exc
         except ApiError as exc:
             raise click.ClickException(f"Elasticsearch error {exc.status_code}: {exc.message}") from exc
 
     return wrapper
+
+
+def _es_url() -> str:
+    return redact_url(get_settings().es_url or "")
 
 
 def with_sources_file(settings: Settings, sources_file: Path | None) -> Settings:

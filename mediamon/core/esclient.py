@@ -14,6 +14,8 @@ from mediamon.core.settings import Settings
 # Transport-level retries: the client retries these statuses and connection
 # errors itself; the bulk indexer adds backoff on top (processing.store.bulk).
 RETRY_ON_STATUS = (429, 502, 503, 504)
+# Server-side limit of one search: the node stops collecting hits and answers with what it has.
+SEARCH_TIMEOUT = "10s"
 
 
 class ConfigurationError(ConfigError):
@@ -45,3 +47,8 @@ def make_client(settings: Settings, *, username: str | None = None, password: st
         if settings.es_ca_certs:
             kwargs["ca_certs"] = str(settings.es_ca_certs)
     return Elasticsearch(settings.es_url, **kwargs)
+
+
+def for_search(es: Elasticsearch) -> Elasticsearch:
+    """``es`` for searches: a timed-out search is not sent again, since the node is still running the first."""
+    return es.options(retry_on_timeout=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, model_validator
@@ -112,10 +113,9 @@ def load_settings(**overrides: object) -> Settings:
     never be sent to a remote URL.
     """
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    path = settings.local_credentials_path
-    if not path.is_file():
+    local = local_credentials(settings)
+    if not local:
         return settings
-    local = {k: v for k, v in dotenv_values(path).items() if v is not None}
     local_url = local.get("MEDIAMON_ES_URL")
     if settings.es_url and settings.es_url.rstrip("/") != (local_url or "").rstrip("/"):
         return settings
@@ -129,6 +129,33 @@ def load_settings(**overrides: object) -> Settings:
         fill.pop("es_username", None)
         fill.pop("es_password", None)
     return settings.model_copy(update=_coerce(fill))
+
+
+def local_credentials(settings: Settings) -> dict[str, str]:
+    """The local node's credentials file as ``MEDIAMON_*`` values; empty when there is none."""
+    path = settings.local_credentials_path
+    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+
+
+def sends_local_password_elsewhere(settings: Settings, url: str) -> bool:
+    """Whether ``settings``' password is the local node's and ``url`` is on another host than that node.
+
+    The rule of ``load_settings`` for every other service (Kibana): the local
+    password goes to the local node's host and nowhere else.
+    """
+    local = local_credentials(settings)
+    password = settings.es_password.get_secret_value() if settings.es_password is not None else None
+    if not password or password != local.get("MEDIAMON_ES_PASSWORD"):
+        return False
+    return urlsplit(url).hostname != urlsplit(local.get("MEDIAMON_ES_URL", "")).hostname
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit for a message: any ``user:password@`` replaced by ``***@``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def _coerce(values: dict[str, object]) -> dict[str, object]:

@@ -4,7 +4,8 @@ The NDJSON files are written for the default prefix (data view id and title
 ``mediamon-docs``); importing for another prefix rewrites that name, so each
 deployment's Kibana points at its own alias. Import uses Kibana's saved objects
 API with the Elasticsearch credentials of the settings (Kibana delegates auth
-to Elasticsearch); nothing is printed that could hold a secret.
+to Elasticsearch) — except the local node's password, which goes to no host but
+the local node's; nothing is printed that could hold a secret.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from mediamon.core.errors import OperationFailed
-from mediamon.core.settings import Settings
+from mediamon.core.settings import Settings, redact_url, sends_local_password_elsewhere
 
 DATA_VIEW_ID = "mediamon-docs"  # the id Discover links and the dashboard refer to
 DEFAULT_ALIAS = "mediamon-docs"
@@ -80,7 +81,8 @@ def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportRep
                 resp = client.post(url, headers={"kbn-xsrf": "mediamon", **auth.get("headers", {})},
                                    auth=auth.get("basic"), files={"file": (path.name, body, "application/ndjson")})
             except httpx.HTTPError as exc:
-                raise KibanaError(f"cannot reach Kibana at {settings.kibana_url}: {type(exc).__name__}") from exc
+                raise KibanaError(f"cannot reach Kibana at {redact_url(settings.kibana_url)}: "
+                                  f"{type(exc).__name__}") from exc
             if resp.status_code >= 300:
                 raise KibanaError(f"Kibana refused {path.name}: HTTP {resp.status_code} {resp.text[:300]}")
             result = resp.json()
@@ -95,6 +97,10 @@ def _auth(settings: Settings) -> dict[str, Any]:
     if settings.es_api_key is not None:
         return {"headers": {"Authorization": f"ApiKey {settings.es_api_key.get_secret_value()}"}}
     if settings.es_username and settings.es_password is not None:
+        if sends_local_password_elsewhere(settings, settings.kibana_url or ""):
+            raise KibanaError(
+                f"MEDIAMON_KIBANA_URL {redact_url(settings.kibana_url or '')} is not on the local node's host: its "
+                "password is not sent there; give that Kibana's own MEDIAMON_ES_USERNAME/PASSWORD or API key")
         return {"basic": (settings.es_username, settings.es_password.get_secret_value())}
     return {}
 

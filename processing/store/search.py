@@ -4,10 +4,16 @@ The query string is matched twice: as typed (``simple_query_string``, so quotes,
 ``-`` and ``|`` work) against the text fields, and lemmatised against the
 ``lemmas`` field, so "мигранты" finds "мигрантов" on every cluster, with or
 without language analyzers.
+
+A query is capped (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``) before it reaches the
+cluster: one 20,000-word query expands to hundreds of thousands of clauses and
+ties up every search thread. A search runs once with a server-side timeout: a
+client timeout is never retried, as the node would run the same search again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +21,21 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from mediamon.core.errors import ConfigError
+from mediamon.core.esclient import SEARCH_TIMEOUT, for_search
 from processing.lemmas import lemma_text
 
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 1_000
+MAX_QUERY_TERMS = 50  # words and operators; each is searched in up to nine fields
 TEXT_FIELDS = ["title^3", "lead^2", "text"]
 LANGUAGE_FIELDS = ["title.ru^2", "title.en^2", "lead.ru", "lead.en", "text.ru", "text.en"]
 SORT_FIELDS = ("relevance", "published_at", "indexed_at", "alarmism")
+
+
+class QueryTooLarge(ConfigError):
+    """The query is over the caps: bad input, refused like bad config (exit 2) before it reaches the cluster."""
 
 
 @dataclass
@@ -30,6 +46,15 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     include_duplicates: bool = True
+
+
+def check_query(text: str) -> None:
+    """Refuse a query over ``MAX_QUERY_CHARS`` characters or ``MAX_QUERY_TERMS`` terms."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryTooLarge(f"query too long: {len(text):,} characters (at most {MAX_QUERY_CHARS:,}); shorten it")
+    terms = len(text.split())
+    if terms > MAX_QUERY_TERMS:
+        raise QueryTooLarge(f"query too long: {terms:,} terms (at most {MAX_QUERY_TERMS}); shorten it")
 
 
 def build_query(text: str, filters: SearchFilters, language_fields: bool = False) -> dict[str, Any]:
@@ -65,9 +90,12 @@ def build_query(text: str, filters: SearchFilters, language_fields: bool = False
 def search(es: Elasticsearch, alias: str, text: str, filters: SearchFilters, limit: int = 20,
            sort: str = "relevance") -> tuple[int, list[dict[str, Any]]]:
     """Total hits and the first ``limit`` documents (``_source`` plus ``_id`` and ``_score``)."""
+    check_query(text)  # before anything is asked of the cluster
+    es = for_search(es)
     resp = es.search(index=alias, query=build_query(text, filters, _has_language_fields(es, alias)),
-                     size=limit, sort=_sort(sort), track_total_hits=True,
+                     size=limit, sort=_sort(sort), track_total_hits=True, timeout=SEARCH_TIMEOUT,
                      source_excludes=["lemmas", "minhash_bands", "fingerprint"])
+    _warn_if_partial(resp)
     hits = resp["hits"]
     return hits["total"]["value"], [_hit(h) for h in hits["hits"]]
 
@@ -75,6 +103,8 @@ def search(es: Elasticsearch, alias: str, text: str, filters: SearchFilters, lim
 def scan_all(es: Elasticsearch, alias: str, text: str, filters: SearchFilters,
              page_size: int = 500) -> Iterator[dict[str, Any]]:
     """Every matching document, paged with search_after on a point in time."""
+    check_query(text)  # before anything is asked of the cluster
+    es = for_search(es)
     query = build_query(text, filters, _has_language_fields(es, alias))
     pit = es.open_point_in_time(index=alias, keep_alive="2m")["id"]
     try:
@@ -82,7 +112,9 @@ def scan_all(es: Elasticsearch, alias: str, text: str, filters: SearchFilters,
         while True:
             resp = es.search(pit={"id": pit, "keep_alive": "2m"}, query=query, size=page_size,
                              sort=[{"published_at": {"order": "desc", "missing": "_last"}}, {"_shard_doc": "asc"}],
-                             search_after=search_after, source_excludes=["lemmas", "minhash_bands", "fingerprint"])
+                             search_after=search_after, source_excludes=["lemmas", "minhash_bands", "fingerprint"],
+                             timeout=SEARCH_TIMEOUT)
+            _warn_if_partial(resp)
             hits = resp["hits"]["hits"]
             if not hits:
                 return
@@ -91,6 +123,11 @@ def scan_all(es: Elasticsearch, alias: str, text: str, filters: SearchFilters,
             pit = resp.get("pit_id", pit)
     finally:
         es.close_point_in_time(id=pit)
+
+
+def _warn_if_partial(resp: Any) -> None:
+    if resp.get("timed_out"):
+        log.warning("the search hit the server-side timeout (%s): the results are partial", SEARCH_TIMEOUT)
 
 
 def _sort(sort: str) -> list[Any]:
