@@ -1,6 +1,7 @@
 """``python -m crawlers [--source ID]... [--sources FILE] [--json] [--set KEY=VALUE]...``: one crawl.
 
-Exit codes: 0 ok, 1 when a source failed entirely, 2 on bad config.
+Exit codes: 0 ok, 1 when a source failed entirely, 2 on bad config, 3 when stopped by SIGTERM/SIGINT
+(what was archived until then is committed, and the report says so).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from crawlers.run import crawl
+from crawlers.stats import EXIT_INTERRUPTED
 from mediamon.core.errors import ConfigError
 from mediamon.core.settings import load_settings
 
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for source, stats in report.sources.items():
             print(source, json.dumps(stats.as_dict(), ensure_ascii=False))
+    if report.interrupted:
+        return EXIT_INTERRUPTED
     return 1 if report.failed_sources else 0
 
 

@@ -137,22 +137,27 @@ class SourceRun:
     """One source's crawl in this process, shared by the spiders of its discovery methods.
 
     Owns the counts, the in-crawl claims (an article found by a feed and a
-    sitemap is fetched once), the open batch and its rotation.
+    sitemap is fetched once, a discovery page read once), the discovery page
+    budget, the open batch and its rotation.
     """
 
-    def __init__(self, source: Source, state_root: Path, archive_dir: Path, batch_size: int) -> None:
+    def __init__(self, source: Source, state_root: Path, archive_dir: Path, batch_size: int,
+                 page_budget: int | None = None) -> None:
         self.source = source
         self.state = CrawlState(state_root, archive_dir, source.id)
         self.archive_dir = archive_dir
         self.batch_size = batch_size
         self.stats = SourceStats(source.id)
         self.claimed: set[str] = set()
+        self.page_budget = page_budget  # discovery pages per crawl; None: no limit (spiders driven by tests)
+        self.pages_claimed: set[str] = set()
         self.validators: dict[str, dict[str, str]] = {}
         self.new_validators: dict[str, dict[str, str]] = {}
         self.tainted: set[str] = set()
         self.new_batches: list[Path] = []
         self.open_spiders = 0
         self.clean = True
+        self.finished = False
         self._writer: BatchWriter | None = None
         self._pending_keys: list[str] = []
 
@@ -187,6 +192,24 @@ class SourceRun:
             self.stats.already_seen += 1
             return None
         return key
+
+    def claim_page(self, url: str) -> bool:
+        """True when discovery page ``url`` is to be fetched: not read yet in this crawl, and within the budget.
+
+        A sitemap index listing itself, or pages linking to each other, would
+        otherwise be fetched forever; each refusal is counted.
+        """
+        if url in self.pages_claimed:
+            self.stats.page_warnings["discovery_repeat"] += 1
+            return False
+        if self.page_budget is not None and len(self.pages_claimed) >= self.page_budget:
+            if not self.stats.page_errors["discovery_budget"]:
+                log.warning("%s: discovery page budget (%d) spent; further pages are not fetched",
+                            self.source.id, self.page_budget)
+            self.stats.page_errors["discovery_budget"] += 1
+            return False
+        self.pages_claimed.add(url)
+        return True
 
     def outcome(self, reason: str, page_url: str | None) -> None:
         self.stats.outcome(reason)
@@ -262,14 +285,32 @@ class SourceRun:
         self.open_spiders -= 1
         if reason != "finished":
             self.clean = False
-        if self.open_spiders > 0:
-            return
+        if self.open_spiders == 0:
+            self.finish()
+
+    def interrupt(self) -> None:
+        """A stop was asked for (SIGTERM, a time limit): publish the open batch now.
+
+        Closing the spiders waits for the requests in flight (up to
+        DOWNLOAD_TIMEOUT), and whoever asked may kill us before that ends.
+        """
+        self.clean = False
+        self._commit_or_fail()
+
+    def _commit_or_fail(self) -> None:
         try:
             self.commit()
         except ArchiveError as exc:
             self.stats.fatal = str(exc)
             self.clean = False
             log.error("%s: %s", self.source.id, exc)
+
+    def finish(self) -> None:
+        """Commit, count what a shutdown left unanswered, keep a clean crawl's validators, unlock; once."""
+        if self.finished:
+            return
+        self.finished = True
+        self._commit_or_fail()
         if self.stats.in_flight > 0:  # requests a shutdown left unanswered
             self.stats.errors["interrupted"] += self.stats.in_flight
         if self.clean:

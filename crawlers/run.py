@@ -3,17 +3,29 @@
 The Twisted reactor starts once per process and cannot restart, so ``crawl``
 is called once per process; Airflow and tests run ``python -m crawlers`` in a
 subprocess.
+
+SIGTERM or SIGINT (a time limit, Airflow stopping the task, Ctrl-C) stops the
+crawl gracefully: every open batch is committed at once, then the spiders close
+(committing what arrives meanwhile) for at most ``MEDIAMON_STOP_WAIT`` seconds,
+and the report is printed. A repeated signal within a moment of the first is the
+same stop delivered twice (to the process group and forwarded by the parent); a
+later one ends the process at once, the committed batches safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import time
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
+from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
 from twisted.internet import task
 
@@ -28,6 +40,7 @@ from mediamon.core.sources import Source, load_sources, select
 
 log = logging.getLogger(__name__)
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REPEAT_WINDOW_S = 2.0  # a second signal this soon after the first is the same stop, delivered twice
 
 
 def spiders_for(source: Source) -> list[type[SourceSpider]]:
@@ -82,9 +95,12 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         logging.getLogger("scrapy").setLevel(logging.root.level)
     report = CrawlReport()
     runs: list[SourceRun] = []
+    stop_wait = 0.0
     for source in sources:
         scrapy_settings = source_settings(source, settings, overrides)
-        run = SourceRun(source, state_root, archive_dir, int(scrapy_settings["MEDIAMON_BATCH_SIZE"]))
+        stop_wait = float(scrapy_settings["MEDIAMON_STOP_WAIT"])  # not a politeness setting: the same for all
+        run = SourceRun(source, state_root, archive_dir, int(scrapy_settings["MEDIAMON_BATCH_SIZE"]),
+                        page_budget=int(scrapy_settings["MEDIAMON_MAX_DISCOVERY_PAGES"]))
         report.sources[source.id] = run.stats
         if not run.open():
             log.error("%s: %s", source.id, run.stats.fatal)
@@ -95,13 +111,60 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         for spider_cls in spiders_for(source):
             process.crawl(Crawler(spider_cls, ScrapySettings(scrapy_settings)), source=source, run=run)
     if runs:
+        GracefulStop(process, runs, report, stop_wait).install()
         if progress:
             _start_with_progress(process, runs)
         else:
-            process.start()
+            process.start(install_signal_handlers=False)
     for run in runs:
+        run.finish()  # a no-op unless the reactor stopped before every spider closed
         report.new_batches.extend(run.new_batches)
     return report
+
+
+class GracefulStop:
+    """The crawl's SIGTERM/SIGINT handler, in place of Scrapy's.
+
+    Scrapy's graceful stop commits nothing until the requests in flight are
+    answered or time out, and whoever sent the signal may kill us first: the
+    open batches are committed the moment the reactor sees the signal.
+    """
+
+    def __init__(self, process: CrawlerProcess, runs: list[SourceRun], report: CrawlReport, wait: float) -> None:
+        self.process, self.runs, self.report, self.wait = process, runs, report, wait
+        self.first_at: float | None = None
+
+    def install(self) -> None:
+        install_shutdown_handlers(self._signalled)
+
+    def _signalled(self, signum: int, _frame: FrameType | None) -> None:
+        from twisted.internet import reactor  # lazy: crawl() installed the reactor before this can run
+
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+            reactor.callFromThread(self._stop, signum)
+        elif time.monotonic() - self.first_at > REPEAT_WINDOW_S:
+            install_shutdown_handlers(signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    def _stop(self, signum: int) -> None:
+        from twisted.internet import reactor  # lazy: crawl() installed the reactor before this can run
+
+        self.report.interrupted = signal_names[signum]
+        log.warning("%s received: committing the open batches, then closing the spiders", self.report.interrupted)
+        for run in self.runs:
+            run.interrupt()
+        self.process.stop()
+        # Closing waits for the requests in flight (a hanging site: DOWNLOAD_TIMEOUT). Past the wait the
+        # reactor stops without them; crawl() then commits and counts them ``interrupted``.
+        reactor.callLater(self.wait, self._stop_reactor)
+
+    @staticmethod
+    def _stop_reactor() -> None:
+        from twisted.internet import reactor  # lazy: crawl() installed the reactor before this can run
+
+        with contextlib.suppress(RuntimeError):  # already stopping: the spiders closed in time
+            reactor.stop()
 
 
 def _start_with_progress(process: CrawlerProcess, runs: list[SourceRun]) -> None:
@@ -119,7 +182,7 @@ def _start_with_progress(process: CrawlerProcess, runs: list[SourceRun]) -> None
         loop = task.LoopingCall(refresh)
         loop.start(0.5)
         try:
-            process.start()
+            process.start(install_signal_handlers=False)
         finally:
             if loop.running:
                 loop.stop()

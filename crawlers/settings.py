@@ -28,6 +28,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 MEDIAMON_SITEMAP_MAX_SIZE = 50 * 1024 * 1024  # decompressed gzip sitemaps
+# Discovery pages (feeds, sitemaps, list and Telegram pages) one source may fetch in one crawl, and how many
+# sitemap indexes deep it follows: a site whose pages list each other must not keep a crawl busy forever.
+MEDIAMON_MAX_DISCOVERY_PAGES = 500
+MEDIAMON_SITEMAP_MAX_DEPTH = 3
+# After SIGTERM, seconds the spiders get to close (requests in flight) before the crawl ends without them.
+MEDIAMON_STOP_WAIT = 10.0
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 MEDIAMON_RETRY_BACKOFF = 2.0

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+EXIT_INTERRUPTED = 3  # python -m crawlers stopped by SIGTERM/SIGINT: its report says what it committed
+
 # Outcomes that mean "the site refused us", as opposed to a broken page or network.
 BLOCKED_REASONS = frozenset({"js_challenge", "http_403", "http_429", "http_451"})
 # Outcomes worth trying again next crawl: the discovery page that listed them is re-read unconditionally.
@@ -63,6 +65,7 @@ class SourceStats:
 class CrawlReport:
     sources: dict[str, SourceStats] = field(default_factory=dict)
     new_batches: list[Path] = field(default_factory=list)
+    interrupted: str | None = None  # the signal that stopped the crawl early (its batches are committed)
 
     @property
     def failed_sources(self) -> list[str]:
@@ -78,4 +81,4 @@ class CrawlReport:
     def as_dict(self) -> dict[str, Any]:
         return {"sources": {k: v.as_dict() for k, v in self.sources.items()},
                 "new_batches": [str(p) for p in self.new_batches], "failed_sources": self.failed_sources,
-                "archived": self.archived, "adds_up": self.adds_up()}
+                "archived": self.archived, "adds_up": self.adds_up(), "interrupted": self.interrupted}

@@ -77,12 +77,15 @@ class SourceSpider(scrapy.Spider):
 
     # --- discovery pages --------------------------------------------------------------
 
-    def page_request(self, url: str, callback: Any, **meta: Any) -> Request:
+    def page_request(self, url: str, callback: Any, **meta: Any) -> Iterator[Request]:
+        """The request for discovery page ``url``, unless this crawl read it already or spent its page budget."""
+        if not self.run.claim_page(url):
+            return
         # Lower priority: the articles a page found are fetched before the next page is, so the
         # scheduler holds one page's worth of requests, not a whole site's (memory flat in site size).
-        return Request(url, callback=callback, errback=self.page_failed, dont_filter=True, priority=-1,
-                       headers=self.run.conditional_headers(url),
-                       meta={"handle_httpstatus_list": [304], "page_url": url, **meta})
+        yield Request(url, callback=callback, errback=self.page_failed, dont_filter=True, priority=-1,
+                      headers=self.run.conditional_headers(url),
+                      meta={"handle_httpstatus_list": [304], "page_url": url, **meta})
 
     def page_ok(self, response: Response) -> bool:
         """Count the page; False when it is unchanged since the last crawl (304)."""

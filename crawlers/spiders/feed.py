@@ -39,7 +39,8 @@ class FeedSpider(SourceSpider):
 
     async def start(self) -> Iterator[Request]:
         for feed in self.source.discovery.feeds:
-            yield self.page_request(feed.url, self.parse_feed, feed=feed.model_dump(), page=1)
+            for request in self.page_request(feed.url, self.parse_feed, feed=feed.model_dump(), page=1):
+                yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if not self.page_ok(response):
@@ -60,5 +61,5 @@ class FeedSpider(SourceSpider):
         yield from requests
         feed, page = response.meta["feed"], response.meta["page"]
         if requests and feed.get("page_url") and page < feed["max_pages"]:
-            yield self.page_request(feed["page_url"].replace("{n}", str(page + 1)), self.parse_feed, feed=feed,
-                                    page=page + 1)
+            yield from self.page_request(feed["page_url"].replace("{n}", str(page + 1)), self.parse_feed, feed=feed,
+                                         page=page + 1)

@@ -32,11 +32,12 @@ class SitemapSpider(SourceSpider):
 
     async def start(self) -> Iterator[Request]:
         for url in self.source.discovery.sitemaps:
-            yield self.sitemap_request(url)
+            for request in self.sitemap_request(url, depth=0):
+                yield request
 
-    def sitemap_request(self, url: str) -> Request:
+    def sitemap_request(self, url: str, depth: int) -> Iterator[Request]:
         # Sitemaps may legitimately be far larger than an article (up to 50 MB by the protocol).
-        return self.page_request(url, self.parse_sitemap,
+        return self.page_request(url, self.parse_sitemap, sitemap_depth=depth,
                                  download_maxsize=self.settings.getint("MEDIAMON_SITEMAP_MAX_SIZE"))
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -64,10 +65,14 @@ class SitemapSpider(SourceSpider):
         except ValueError:  # recover mode keeps tag names QName refuses ("<a:>"): not a sitemap
             kind = ""
         if kind == "sitemapindex":
+            depth = response.meta.get("sitemap_depth", 0) + 1
+            if depth > self.settings.getint("MEDIAMON_SITEMAP_MAX_DEPTH"):  # indexes of indexes of ...: a loop
+                self.run.stats.page_errors["sitemap_too_deep"] += 1
+                return
             for loc in root.iterfind("{*}sitemap/{*}loc"):
                 url = absolute_url(response.url, loc.text or "")
                 if loc.text and self.source.allows(url):
-                    yield self.sitemap_request(url)
+                    yield from self.sitemap_request(url, depth)
             return
         if kind != "urlset":
             self.run.stats.page_errors["sitemap_unknown_type"] += 1

@@ -33,7 +33,8 @@ class TelegramSpider(SourceSpider):
         return f"{tg.base_url.rstrip('/')}/s/{tg.channel}"
 
     async def start(self) -> Iterator[Request]:
-        yield self.page_request(self.channel_url, self.parse_channel, page=1)
+        for request in self.page_request(self.channel_url, self.parse_channel, page=1):
+            yield request
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
         if not self.html_page_ok(response):
@@ -60,5 +61,5 @@ class TelegramSpider(SourceSpider):
                             headers=[("Content-Type", "text/html; charset=utf-8")])
         before = response.css("a.tme_messages_more::attr(data-before)").get()
         if new and before and before.isdigit() and response.meta["page"] < tg.max_pages:
-            yield self.page_request(f"{self.channel_url}?before={before}", self.parse_channel,
-                                    page=response.meta["page"] + 1)
+            yield from self.page_request(f"{self.channel_url}?before={before}", self.parse_channel,
+                                         page=response.meta["page"] + 1)
