@@ -331,6 +331,8 @@ class GroupLock:
                                if_primary_term=self._version[1])
             except (ConflictError, NotFoundError):
                 self.lost = True
+            except (ApiError, TransportError) as error:  # never hide the error that ended the work (ES went away)
+                log.warning("cannot release the grouping lock, it is taken over in %.0f s: %s", self.ttl_s, error)
         if self.lost and exc is None:
             raise GroupLockLost(f"the grouping lock in {self.index} was taken over while {self.owner} held it")
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from mediamon.core.document import doc_id
 from mediamon.core.esclient import make_client
@@ -120,3 +121,13 @@ def test_a_holder_whose_lock_was_taken_over_fails_its_batch(settings, es_admin) 
     with pytest.raises(GroupLockLost), GroupLock(es_admin, index, ttl_s=60):
         es_admin.index(index=index, id=LOCK_ID, document={"owner": "a waiter that judged us dead"})
     assert es_admin.get(index=index, id=LOCK_ID)["_source"]["owner"] == "a waiter that judged us dead"
+
+
+def test_an_elasticsearch_gone_at_release_does_not_hide_why_the_work_failed(settings, es_admin) -> None:
+    index = ledger.batches_index(settings)
+    ledger.ensure_index(es_admin, settings)
+    lock = GroupLock(es_admin, index, ttl_s=60)
+    with pytest.raises(RuntimeError, match="the indexing failed"), lock:
+        lock.es = Elasticsearch("http://127.0.0.1:9", max_retries=0, request_timeout=2)  # nothing listens there
+        raise RuntimeError("the indexing failed")
+    assert es_admin.exists(index=index, id=LOCK_ID)  # left to expire: the next holder takes it over
