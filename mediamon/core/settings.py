@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     es_verify_certs: bool = True
     es_timeout: float = 30.0
     es_max_retries: int = 5
-    index_prefix: str = Field(default="mediamon", pattern=r"^[a-z][a-z0-9_-]*$")
+    # No "-": roles grant "<prefix>-*", which would also cover every index of a prefix "<prefix>-eu".
+    index_prefix: str = Field(default="mediamon", pattern=r"^[a-z][a-z0-9_]*$")
     data_dir: Path = Path(".mediamon")
     local_es_dir: Path | None = Field(default=None, description="home of the local node; data_dir/es when unset")
     config_dir: Path = Path("config")

@@ -18,6 +18,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
+from mediamon.core.errors import ConfigError
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
 
@@ -136,7 +137,15 @@ def template_body(settings: Settings, caps: Capabilities) -> dict[str, Any]:
 
 
 def role_definitions(settings: Settings) -> dict[str, dict[str, Any]]:
-    """The pipeline writer (only mediamon indices) and the analyst reader (read-only)."""
+    """The pipeline writer (only this prefix's indices) and the analyst reader (read-only).
+
+    Every index, alias and pipeline of a prefix is named ``<prefix>-...``, and a
+    prefix has no ``-`` (Settings.index_prefix), so ``<prefix>-*`` matches no other
+    prefix's: ``secx-*`` would cover all of ``secx-eu``'s if that prefix could exist.
+    """
+    if "-" in settings.index_prefix:  # model_copy() skips validation: refuse here too, never grant it
+        raise ConfigError(f"index prefix {settings.index_prefix!r} contains '-': its role would cover other "
+                          "prefixes' indices")
     pattern = f"{settings.index_prefix}-*"
     return {
         f"{settings.index_prefix}_writer": {
