@@ -142,22 +142,25 @@ def find_date_in_text(text: str, zone: ZoneInfo) -> str | None:
     return None
 
 
-def labelled_date_re(labels: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex for a date the page prints after a label ("Publication date:", "Дата публикации:")."""
-    alternatives = "|".join(re.escape(label) for label in labels)
-    return re.compile(rf"(?:{alternatives})\s*:?\s*(?=(?P<date>.{{6,60}}))", re.IGNORECASE) if alternatives else None
+def find_labelled_date(text: str, labels: Iterable[str], zone: ZoneInfo) -> str | None:
+    """The most precise date printed after a publication label ("Publication date: December 12, 2012, 16:30",
+    "Дата публикации: 30 июня 2025 года, 17:25"): a date with a time before a bare day.
 
-
-def find_labelled_date(text: str, label_re: re.Pattern[str] | None, zone: ZoneInfo) -> str | None:
-    """The most precise date printed after a publication label: a date with a time before a bare day."""
+    Plain substring search (a regex alternation over a whole transcript costs milliseconds per page).
+    """
+    lowered = text.lower()
     found: list[str] = []
-    for match in label_re.finditer(text) if label_re else ():
-        for regex in (LOCAL_DATE_RE, ENGLISH_DATE_RE, NUMERIC_DATE_RE):
-            date = regex.match(match["date"])
-            if date and parse_date(date.group(0), zone):
-                found.append(date.group(0))
-                break
-    return next((d for d in found if parse_date(d, zone).has_time), found[0] if found else None)
+    for label in (label.lower() for label in labels):
+        at = lowered.find(label)
+        while at >= 0:
+            window = text[at + len(label):at + len(label) + 70].lstrip(" :")
+            for regex in (LOCAL_DATE_RE, ENGLISH_DATE_RE, NUMERIC_DATE_RE):
+                date = regex.match(window)
+                if date and parse_date(date.group(0), zone):
+                    found.append(date.group(0))
+                    break
+            at = lowered.find(label, at + 1)
+    return next((d for d in found if (p := parse_date(d, zone)) and p.has_time), found[0] if found else None)
 
 
 def choose_date(candidates: list[tuple[str, str]], zone: ZoneInfo, now: datetime | None = None) -> ChosenDate:

@@ -14,7 +14,6 @@ Nothing here cleans, detects the language or tags: a page that yields no article
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import Counter
@@ -42,7 +41,6 @@ from processing.dates import (
     find_date_in_text,
     find_labelled_date,
     from_day,
-    labelled_date_re,
     local_zone,
 )
 
@@ -235,18 +233,13 @@ def _page_dates(page: Selector, ctx: PageContext, ld: Mapping[str, Any],
     return candidates
 
 
-@functools.lru_cache(maxsize=8)
-def _label_re(labels: tuple[str, ...]) -> re.Pattern[str] | None:
-    return labelled_date_re(labels)
-
-
 def _printed_dates(tree: lxml.html.HtmlElement, ctx: PageContext) -> list[tuple[str, str]]:
     """Times the page prints for readers: after a publication label anywhere ("Publication date:
     December 12, 2012, 16:30" in kremlin.ru's footer, RT's "Published time: 1 Apr, 2016 15:17"), then a
     dateline near the top ("11.11.2021 18:05", "8 ноября 2021, 19:51")."""
     body = tree.find("body")
     text = " ".join(t.strip() for t in (body if body is not None else tree).itertext())
-    found = [("printed", find_labelled_date(text, _label_re(ctx.date_labels), ctx.tz)),
+    found = [("printed", find_labelled_date(text, ctx.date_labels, ctx.tz)),
              ("dateline", find_date_in_text(text[:3000], ctx.tz))]
     return [(origin, value) for origin, value in found if value]
 
