@@ -259,7 +259,8 @@ def test_every_actor_appears_and_listed_speakers_are_named_in_the_text(corpus):
     assert listed == set(Speaker.__args__)
     for item in corpus:
         named = {s for s, form in SPEAKER_FORMS.items() if re.search(form, item.text)}
-        assert set(item.expect.speakers) == named, item.id
+        # a speaker is quoted or speaking, so named; a person merely named is no speaker ("pressure on Lukashenko")
+        assert set(item.expect.speakers) <= named, item.id
 
 
 def test_alarmist_labels_are_balanced_and_urgency_markers_only_in_alarmist_items(corpus):
