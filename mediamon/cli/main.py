@@ -16,6 +16,10 @@ from rich.logging import RichHandler
 from mediamon.cli import alerts, crawl, deadletter, es, process, run, search, setup
 from mediamon.cli.common import console
 
+# Clients that log every request's full URL at INFO or DEBUG, and a webhook URL holds its token:
+# their warnings are shown, never their request lines, whatever -v says.
+THIRD_PARTY_LOGGERS = ("elastic_transport", "httpx", "httpcore")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -24,7 +28,8 @@ def main(verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(message)s", datefmt="%H:%M:%S",
                         handlers=[RichHandler(console=console, show_path=False)])
-    logging.getLogger("elastic_transport").setLevel(max(level, logging.WARNING))
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 for command in (es.es, setup.setup, crawl.crawl, process.process, process.reprocess, process.extract,

@@ -4,7 +4,8 @@ A channel either delivers or raises ``DeliveryFailed``; ``send`` retries with
 exponential backoff and reports the last error. Whatever still fails stays in
 the outbox (the alert's ``pending_channels`` in Elasticsearch) for the next run,
 so an alert is delivered late rather than lost. Credentials come only from the
-environment variables a channel names.
+environment variables a channel names, and a webhook URL (its path is its token)
+is never logged: httpx logs every request's URL at INFO, which Airflow task logs keep.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ from processing.alerts.message import Message
 from processing.alerts.rules import Channel, EmailChannel, FileChannel, Retry, WebhookChannel
 
 log = logging.getLogger(__name__)
+
+
+class _RequestUrlsWithoutPath(logging.Filter):
+    """httpx's request lines keep the scheme, host and port of a URL; its user, path and query go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(httpx.URL(scheme=arg.scheme, host=arg.host, port=arg.port, path="/<hidden>")
+                                if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RequestUrlsWithoutPath())
 
 
 class DeliveryFailed(OperationFailed):

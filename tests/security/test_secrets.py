@@ -6,25 +6,38 @@ list``, plus a failing command that holds the password but cannot connect);
 then every byte they printed, every file under their data directory (logs,
 archive WARCs and manifests, dead letters, quarantine, crawl state) and every
 file tracked by git is searched for the password and for its Basic-auth form.
+The same holds for a webhook's token under ``-v``/``-vv``, for a password written
+into ``MEDIAMON_ES_URL``, and for a Kibana on another host than the local node.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from dotenv import dotenv_values
+from pydantic import SecretStr
 
 from mediamon.core.settings import Settings
 from mediamon.devtools.mirror.server import MirrorServer
+from processing.alerts.deliver import send
+from processing.alerts.message import Message
+from processing.alerts.rules import Retry, WebhookChannel
+from processing.store.kibana import KibanaError, import_saved_objects
+from tests.support.alerting import doc, index
 from tests.support.es import drop_prefix
 from tests.support.paths import REPO
+from tests.support.recording_server import Recorder
 
 MEDIAMON = str(REPO / ".venv" / "bin" / "mediamon")
 SOURCE = "kremlin-en"  # four sample articles: a full crawl and process in seconds
@@ -116,3 +129,86 @@ def test_password_is_in_no_tracked_file(password: str, es_base_settings: Setting
     leaking = [p for p in paths if p.is_file()
                and any(needle in p.read_bytes() for needle in needles(es_base_settings, password))]
     assert not leaking, f"tracked files hold the password: {leaking}"
+
+
+HOOK_TOKEN = "T0KEN-b7c41d9e-never-logged"
+
+
+@pytest.mark.parametrize("verbosity", ["-v", "-vv"])
+def test_verbose_logs_do_not_show_the_webhook_token(verbosity: str, es_settings: Settings, es_admin,
+                                                    tmp_path: Path) -> None:
+    """httpx logs each request's full URL at INFO; the webhook URL's path is its secret."""
+    hook = f"/hooks/{HOOK_TOKEN}"
+    receiver = Recorder({hook: (200, {}, b"ok")})
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [doc("pay", narratives=["eu_must_pay"], published=now - timedelta(minutes=10),
+                                      indexed=now - timedelta(minutes=2))])
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("defaults: {channels: [hook]}\nchannels:\n  hook: {type: webhook, url_env: MEDIAMON_TEST_HOOK}\n"
+                     "rules:\n  - {id: pay, type: match, query: 'narratives:eu_must_pay'}\n")
+    env = {**os.environ, "MEDIAMON_INDEX_PREFIX": es_settings.index_prefix,
+           "MEDIAMON_DATA_DIR": str(es_settings.data_dir), "MEDIAMON_LOCAL_ES_DIR": str(es_settings.local_es_dir),
+           "MEDIAMON_TEST_HOOK": f"http://127.0.0.1:{receiver.port}{hook}", "COLUMNS": "1000"}  # no wrapped lines
+    try:
+        done = subprocess.run([MEDIAMON, verbosity, "alerts", "run", "--rules", str(rules)], env=env, cwd=tmp_path,
+                              capture_output=True, timeout=120)
+    finally:
+        receiver.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [r.path for r in receiver.requests] == [hook]  # delivered: the request that httpx logs was made
+    assert HOOK_TOKEN.encode() not in done.stdout + done.stderr
+
+
+def test_delivery_logs_kept_at_info_do_not_show_the_webhook_token(caplog: pytest.LogCaptureFixture,
+                                                                   tmp_path: Path) -> None:
+    """Airflow task logs keep INFO, where httpx writes each request's URL: the webhook's path must not be in it."""
+    hook = f"/hooks/{HOOK_TOKEN}"
+    receiver = Recorder({hook: (200, {}, b"ok")})
+    channel = WebhookChannel(type="webhook", url=f"http://127.0.0.1:{receiver.port}{hook}")
+    message = Message(rule="r", subject="s", text="t", chat_text="t", alert_ids=["a"])
+    try:
+        with caplog.at_level(logging.INFO, logger="httpx"):
+            assert send(channel, message, Retry(attempts=1), tmp_path) is None
+    finally:
+        receiver.close()
+    assert f"HTTP Request: POST http://127.0.0.1:{receiver.port}/" in caplog.text and HOOK_TOKEN not in caplog.text
+
+
+def test_a_password_in_the_es_url_is_not_printed(tmp_path: Path) -> None:
+    secret = "Url-Pa55word-4f1c9a"
+    env = {**os.environ, "MEDIAMON_ES_URL": f"http://elastic:{secret}@127.0.0.1:9", "COLUMNS": "1000",
+           "MEDIAMON_ES_MAX_RETRIES": "0", "MEDIAMON_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([MEDIAMON, "-vv", "search", "border"], env=env, cwd=tmp_path, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 1 and b"cannot reach Elasticsearch at http://***@127.0.0.1:9" in done.stderr
+    assert secret.encode() not in done.stdout + done.stderr
+
+
+@pytest.fixture
+def kibana() -> Iterator[Recorder]:
+    imported = json.dumps({"success": True, "successCount": 1}).encode()
+    server = Recorder({"/api/saved_objects/_import?overwrite=true": (200, {"Content-Type": "application/json"},
+                                                                     imported)})
+    yield server
+    server.close()
+
+
+def test_the_local_password_is_not_sent_to_a_kibana_on_another_host(es_base_settings: Settings, kibana: Recorder,
+                                                                       password: str) -> None:
+    # "localhost" is another host name than the node's 127.0.0.1, though it reaches this recorder
+    settings = es_base_settings.model_copy(update={"kibana_url": f"http://localhost:{kibana.port}",
+                                                   "config_dir": REPO / "config"})
+    assert settings.es_password is not None and settings.es_password.get_secret_value() == password
+    with pytest.raises(KibanaError, match="not on the local node's host") as refused:
+        import_saved_objects(settings)
+    assert kibana.requests == [] and password not in str(refused.value)
+
+
+def test_kibana_gets_credentials_given_for_it(es_base_settings: Settings, kibana: Recorder) -> None:
+    """The refusal is about the local password only: credentials set for that Kibana are sent."""
+    settings = es_base_settings.model_copy(update={"kibana_url": f"http://localhost:{kibana.port}",
+                                                   "config_dir": REPO / "config", "es_username": "kibana_admin",
+                                                   "es_password": SecretStr("given-for-kibana")})
+    assert import_saved_objects(settings).objects == len(kibana.requests) > 0
+    basic = base64.b64encode(b"kibana_admin:given-for-kibana").decode()
+    assert {r.headers["Authorization"] for r in kibana.requests} == {f"Basic {basic}"}
