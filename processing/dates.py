@@ -206,7 +206,10 @@ def choose_date(candidates: list[tuple[str, str]], zone: ZoneInfo, now: datetime
 def check_plausible(value: datetime, now: datetime | None = None) -> datetime:
     """Return ``value`` in UTC, or raise DateRejected when it cannot be a publication date."""
     now = now or datetime.now(UTC)
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError as exc:  # "1 января 0001" in Moscow time is before the first representable instant
+        raise DateRejected(f"date {value.date().isoformat()} is out of range") from exc
     if value > now + FUTURE_TOLERANCE:
         raise DateRejected(f"date {value.isoformat()} is in the future")
     if value < EARLIEST:

@@ -81,6 +81,11 @@ def test_the_feed_offset_is_used_only_when_the_page_has_no_time():
     assert len(printed.disagreements) == 1 and not alone.disagreements
 
 
+def test_a_date_at_the_edge_of_the_calendar_is_rejected_not_raised():
+    chosen = choose_date([("printed", "1 января 0001"), ("feed", "2021-11-12T10:00:00Z")], MOSCOW)
+    assert chosen.origin == "feed" and len(chosen.rejected) == 1
+
+
 def test_a_day_is_a_day_precision():
     chosen = choose_date([("selector", "2020-08-27")], MOSCOW)
     assert chosen.precision == "day" and chosen.value == utc(2020, 8, 26, 21, 0)
