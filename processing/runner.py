@@ -61,7 +61,7 @@ from processing.record import Outcome, RecordInput, build_document
 from processing.rules import ProcessingRules, load_processing_rules
 from processing.store import ledger
 from processing.store.bulk import DeadLetter, index_documents
-from processing.store.indexsetup import setup
+from processing.store.indexsetup import add_new_fields, setup
 
 log = logging.getLogger(__name__)
 CHUNKSIZE = 4
@@ -240,6 +240,8 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
                                        initargs=(settings.config_dir, sources_file))
     if not ctx.es.indices.exists_alias(name=settings.docs_alias):
         setup(ctx.es, settings, with_roles=False)  # first run on a fresh cluster: template and write alias
+    else:
+        add_new_fields(ctx.es, settings)  # an upgrade's new Document fields, before its documents arrive
     ledger.ensure_index(ctx.es, settings)
     return ctx
 

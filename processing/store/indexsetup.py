@@ -185,7 +185,7 @@ def setup(es: Elasticsearch, settings: Settings, with_roles: bool = True,
         report.note("ingest pipeline", _put_pipeline(es, settings))
     report.note("index template", _put_template(es, settings, caps))
     report.note("write alias", _ensure_write_index(es, settings))
-    added = _add_new_fields(es, settings, caps)
+    added = add_new_fields(es, settings, caps)
     report.note(f"mapping (+{', '.join(added)})" if added else "mapping", bool(added))
     retired = rollover(es, settings)
     report.note(f"rollover (retired {retired})" if retired else "rollover", retired is not None)
@@ -251,7 +251,7 @@ def _ensure_write_index(es: Elasticsearch, settings: Settings) -> bool:
     return True
 
 
-def _add_new_fields(es: Elasticsearch, settings: Settings, caps: Capabilities) -> list[str]:
+def add_new_fields(es: Elasticsearch, settings: Settings, caps: Capabilities | None = None) -> list[str]:
     """Fields the Document gained since an index was created, added to every index behind the alias.
 
     The template only shapes indices created after it; the mapping is strict, so
@@ -259,7 +259,7 @@ def _add_new_fields(es: Elasticsearch, settings: Settings, caps: Capabilities) -
     new field until the next rollover. Adding a field is the one mapping change
     Elasticsearch allows in place.
     """
-    wanted = mappings(caps)["properties"]
+    wanted = mappings(caps or detect_capabilities(es))["properties"]
     added: set[str] = set()
     for index, body in es.indices.get_mapping(index=settings.docs_alias).body.items():
         have = body.get("mappings", {}).get("properties", {})
