@@ -9,6 +9,11 @@ generated ``elastic`` password written to a 0600 file that ``load_settings``
 reads. Elasticsearch refuses to run as root, so when we are root the node runs
 as the unprivileged ``nobody`` user.
 
+What that user can see is kept to what the node needs: its processes get a
+minimal environment (never the caller's, which holds the project's secrets),
+the ``elastic`` password is in the keystore (as ``bootstrap.password``) only
+while the node starts, and its data and logs are private to it (0700/0600).
+
 This module must not know anything about documents or indices.
 """
 
@@ -28,6 +33,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import httpx
@@ -43,6 +49,9 @@ log = logging.getLogger(__name__)
 ES_ARTIFACT = "org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip"
 SERVICE_USER = "nobody"
 START_TIMEOUT_S = 180
+# What the node's processes get of the caller's environment: the system basics, never a MEDIAMON_* secret.
+PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ")
+PRIVATE_UMASK = 0o077  # the node's files and directories: readable by the service user only
 
 
 class LocalESError(OperationFailed):
@@ -230,12 +239,40 @@ def _write_credentials(settings: Settings, values: dict[str, str]) -> None:
     tmp.replace(path)
 
 
+def _node_environment(java_home: Path, heap: str) -> dict[str, str]:
+    """The environment of every process of the node: a few system variables and its own settings."""
+    env = {key: os.environ[key] for key in PASSED_ENVIRONMENT if key in os.environ}
+    env.setdefault("PATH", os.defpath)
+    return {**env, "ES_JAVA_HOME": str(java_home), "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}"}
+
+
+def _run_as() -> dict[str, Any]:
+    """subprocess keyword arguments: the service user when we are root, and a private umask."""
+    ids = _service_ids()
+    return {"umask": PRIVATE_UMASK, **({"user": ids[0], "group": ids[1], "extra_groups": []} if ids else {})}
+
+
+def _keystore(home: Path, env: dict[str, str], *args: str, secret: str | None = None) -> None:
+    subprocess.run([str(home / "bin" / "elasticsearch-keystore"), *args], input=secret, text=True, env=env,
+                   check=True, capture_output=True, **_run_as())
+
+
+def _make_private(path: Path) -> None:
+    """Directories 0700, files 0600: what the node wrote before it ran with a private umask."""
+    path.chmod(0o700)
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o600, follow_symlinks=False)
+
+
 def _configure(settings: Settings, home: Path, port: int, transport_port: int, heap: str,
                creds: dict[str, str]) -> dict[str, str]:
     node_dir = es_dir(settings)
     data, logs = node_dir / "data", node_dir / "logs"
-    data.mkdir(parents=True, exist_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    logs.mkdir(mode=0o700, parents=True, exist_ok=True)
     (home / "config" / "elasticsearch.yml").write_text(
         "# written by mediamon es start; local dev/test node\n"
         "cluster.name: mediamon-local\n"
@@ -255,21 +292,18 @@ def _configure(settings: Settings, home: Path, port: int, transport_port: int, h
         "action.destructive_requires_name: true\n"
     )
     ids = _service_ids()
-    env = {**os.environ, "ES_JAVA_HOME": str(find_java_home(settings)), "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}"}
-    env.pop("JAVA_HOME", None)
-    keystore = home / "config" / "elasticsearch.keystore"
+    env = _node_environment(find_java_home(settings), heap)
     if ids:
         _check_traversable(node_dir, ids[0])
         for path in (home, data, logs):
             _chown_tree(path, *ids)
-    run_as = {"user": ids[0], "group": ids[1], "extra_groups": []} if ids else {}
-    if not keystore.exists():
-        subprocess.run([str(home / "bin" / "elasticsearch-keystore"), "create"], env=env, check=True,
-                       capture_output=True, **run_as)
-    subprocess.run(
-        [str(home / "bin" / "elasticsearch-keystore"), "add", "-x", "-f", "bootstrap.password"],
-        input=creds["MEDIAMON_ES_PASSWORD"], text=True, env=env, check=True, capture_output=True, **run_as,
-    )
+    for path in (data, logs):
+        _make_private(path)
+    if not (home / "config" / "elasticsearch.keystore").exists():
+        _keystore(home, env, "create")
+    # The build has no security index: the reserved realm takes elastic's password from here, once, at start.
+    # start() removes it as soon as the node is up, so the service user cannot read it back.
+    _keystore(home, env, "add", "-x", "-f", "bootstrap.password", secret=creds["MEDIAMON_ES_PASSWORD"])
     return env
 
 
@@ -294,14 +328,13 @@ def start(settings: Settings, heap: str | None = None) -> NodeInfo:
     creds["MEDIAMON_ES_URL"] = f"http://127.0.0.1:{port}"
     _write_credentials(settings, creds)
     env = _configure(settings, home, port, transport_port, heap, creds)
-    ids = _service_ids()
     log_file = es_dir(settings) / "logs" / "console.log"
-    with open(log_file, "ab") as out:
+    with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
         proc = subprocess.Popen(
             [str(home / "bin" / "elasticsearch"), "-q"],
             env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the CLI; stop() signals the whole group
-            **({"user": ids[0], "group": ids[1], "extra_groups": []} if ids else {}),
+            **_run_as(),
         )
     info = NodeInfo(pid=proc.pid, port=port, url=f"http://127.0.0.1:{port}", version=settings.es_version)
     _state_path(settings).write_text(json.dumps(info.__dict__))
@@ -310,6 +343,8 @@ def start(settings: Settings, heap: str | None = None) -> NodeInfo:
     except LocalESError:
         stop(settings)
         raise
+    finally:  # read at start only: out of the keystore before anyone else can read it there
+        _keystore(home, env, "remove", "bootstrap.password")
     return info
 
 
