@@ -29,7 +29,15 @@ from typing import Any
 
 from crawlers.canonical import canonical_url
 from crawlers.stats import TRANSIENT_REASONS, SourceStats
-from mediamon.core.archive import INCOMING, ArchiveError, BatchWriter, iter_batches, read_manifest
+from mediamon.core.archive import (
+    INCOMING,
+    ArchiveError,
+    BatchWriter,
+    ManifestError,
+    iter_batches,
+    read_manifest,
+    salvage_manifest,
+)
 from mediamon.core.errors import OperationFailed
 from mediamon.core.sources import Source
 
@@ -125,8 +133,14 @@ class CrawlState:
 
 
 def _batch_keys(batch: Path) -> list[str]:
+    """The URLs a committed batch holds; a damaged manifest gives what it still tells, never a stuck crawl."""
+    try:
+        entries = read_manifest(batch)
+    except ManifestError as exc:
+        log.warning("batch %s: %s; recording the URLs it still names", batch.name, exc)
+        entries = salvage_manifest(batch)[0]
     keys: list[str] = []
-    for entry in read_manifest(batch):
+    for entry in entries:
         keys.append(entry.canonical_url)
         if entry.discovered_canonical:
             keys.append(entry.discovered_canonical)

@@ -78,3 +78,23 @@ def test_a_second_crawl_of_the_same_source_is_refused_while_one_runs(tmp_path: P
     first.unlock()
     second.lock()
     second.unlock()
+
+
+def test_recovery_records_a_damaged_batch_from_what_it_still_names(tmp_path: Path) -> None:
+    """A committed batch whose manifest has a broken line must not stop the source's next crawl from starting."""
+    archive, state_root = tmp_path / "archive", tmp_path / "crawl-state"
+    writer = BatchWriter(archive, "tass-ru")
+    for n in (1, 2):
+        writer.add(url=f"https://tass.ru/politika/{n}", canonical_url=f"https://tass.ru/politika/{n}",
+                   fetched_url=f"http://127.0.0.1:1/tass.ru/politika/{n}", status=200, http_headers=[],
+                   body=b"<html/>")
+    batch = writer.commit()
+    assert batch is not None
+    manifest = batch / "manifest.jsonl"
+    manifest.write_text(manifest.read_text().splitlines()[0] + "\n{not json\n")
+
+    state = CrawlState(state_root, archive, "tass-ru")
+    state.lock()
+    assert state.load_and_recover() == (0, 1)
+    assert state.seen == {"https://tass.ru/politika/1", "https://tass.ru/politika/2"}  # the second from the WARC
+    state.unlock()
