@@ -44,7 +44,7 @@ class TelegramSpider(SourceSpider):
         base = tg.base_url.rstrip("/")
         new = 0
         for post in response.css("div.tgme_widget_message[data-post]"):
-            channel, _, post_id = (post.attrib.get("data-post") or "").partition("/")
+            channel, _, post_id = (post.xpath("@data-post").get() or "").partition("/")
             if not post_id.isdigit() or channel.lower() != tg.channel.lower():
                 self.run.stats.skipped_links += 1
                 continue

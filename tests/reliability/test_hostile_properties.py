@@ -225,6 +225,8 @@ def test_listing_callback_survives_hostile_pages(body: bytes, content_type: str)
 @BOUNDED
 @given(st.one_of(st.binary(max_size=3000), telegram_html.map(str.encode)),
        st.sampled_from(["text/html; charset=utf-8", "application/octet-stream"]))
+# Found by the fuzzer: an attribute name lxml parses but cannot hand out as a dict key (`{x`).
+@example(b'<div class="tgme_widget_message" data-post="MFARussia/1" {x>t</div>', "text/html; charset=utf-8")
 def test_telegram_callback_survives_hostile_pages(body: bytes, content_type: str) -> None:
     for output in run_telegram(body, content_type):
         assert isinstance(output, dict) or urlsplit(output.url).hostname == "t.me"
