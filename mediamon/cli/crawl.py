@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crawlers.stats import CrawlReport
+from crawlers.stats import EXIT_INTERRUPTED, CrawlReport
 from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, shown, with_sources_file
+
+# Reasons whose fix is a setting: the hint printed under the report when a source hit one.
+REASON_HINTS = {
+    "ssrf_blocked": "a URL resolved to a private or loopback address and was refused; for a source that really "
+                    "is on an internal network set `politeness: {allow_private_addresses: true}` for it in "
+                    "sources.yaml (a local mirror: MEDIAMON_URL_REWRITE)",
+}
 
 
 def _reasons(counts: dict[str, int]) -> str:
@@ -23,7 +30,11 @@ def _reasons(counts: dict[str, int]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @failures_exit
 def crawl(sources: tuple[str, ...], sources_file: Path | None, as_json: bool) -> None:
-    """Crawl the sources once into the raw archive; exit 1 when a source failed entirely."""
+    """Crawl the sources once into the raw archive.
+
+    Exit 1 when a source failed entirely, 3 when a signal stopped the crawl early
+    (what was fetched by then is committed).
+    """
     from crawlers.run import crawl as run_crawl  # lazy: Scrapy and Twisted only when crawling
 
     settings = with_sources_file(get_settings(), sources_file)
@@ -32,9 +43,23 @@ def crawl(sources: tuple[str, ...], sources_file: Path | None, as_json: bool) ->
         print_json_line(report.as_dict())
     else:
         _print_crawl(report)
+    sys.exit(_finish(report))
+
+
+def _finish(report: CrawlReport) -> int:
+    """Print on stderr what needs the user's attention (hints, failures, an interruption); the exit code."""
+    for reason, hint in REASON_HINTS.items():
+        hit = [source for source, s in report.sources.items()
+               if s.page_errors.get(reason) or s.errors.get(reason) or s.blocked.get(reason)]
+        if hit:
+            console.print(f"[yellow]{reason}[/] ({shown(', '.join(hit))}): {hint}", highlight=False)
     if report.failed_sources:
         console.print(f"[red]failed entirely:[/] {shown(', '.join(report.failed_sources))}")
-        sys.exit(1)
+    if report.interrupted:
+        console.print(f"[red]interrupted by {shown(report.interrupted)}:[/] the crawl stopped early; what it "
+                      "fetched is committed, the rest is fetched next crawl")
+        return EXIT_INTERRUPTED
+    return 1 if report.failed_sources else 0
 
 
 def _print_crawl(report: CrawlReport) -> None:

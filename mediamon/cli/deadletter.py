@@ -8,7 +8,7 @@ from collections import Counter
 
 import click
 
-from mediamon.cli.common import failures_exit, get_client, get_settings, out
+from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line
 from processing.store.bulk import DeadLetter, read_deadletter
 from processing.store.replay import replay_deadletters
 
@@ -19,9 +19,17 @@ def deadletter() -> None:
 
 
 @deadletter.command("list")
-def deadletter_list() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One dead letter per line (without the document body).")
+def deadletter_list(as_json: bool) -> None:
     """Count dead-lettered documents by reason."""
     files = DeadLetter(get_settings().deadletter_dir).files()
+    if as_json:
+        for entry in read_deadletter(files):
+            document = entry.get("document") or {}
+            print_json_line({"_id": entry.get("_id"), "failed_at": entry.get("failed_at"), "kind": entry.get("kind"),
+                             "reason": entry.get("reason"), "source": document.get("source"),
+                             "url": document.get("url")})
+        return
     counts = Counter(entry.get("kind", "?") for entry in read_deadletter(files))
     for kind, n in counts.most_common():
         out.print(f"{kind}: {n}")

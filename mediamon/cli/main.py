@@ -22,6 +22,7 @@ THIRD_PARTY_LOGGERS = ("elastic_transport", "httpx", "httpcore")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mediamon", prog_name="mediamon", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
     """mediamon: collect, process and index state media output for analysts."""

@@ -24,6 +24,7 @@ def _print_report(report, as_json: bool) -> None:
     table.add_column("count")
     table.add_column("n", justify="right")
     rows = [("batches processed", report.batches_done), ("batches skipped (already done)", report.batches_skipped),
+            ("batches damaged (manifest unreadable)", report.batches_damaged),
             ("records in", report.records_in), ("documents created", report.created),
             ("documents updated", report.updated), ("documents unchanged", report.unchanged),
             ("dead-lettered (ES rejected)", report.failed)]

@@ -50,9 +50,9 @@ def demo_command(corpus_dir: Path | None) -> None:
                   f"crawl (log: {crawl_log}), process, alerts")
     summary = run_demo(settings, crawl_log=crawl_log, corpus_dir=corpus_dir)
     _print_run(summary.run)
-    _print_summary(summary)
-    console.print(f"demo finished in {time.monotonic() - started:.0f}s")
     cli = cli_name()
+    _print_summary(summary, cli)
+    console.print(f"demo finished in {time.monotonic() - started:.0f}s")
     if summary.report:
         out.print(f"report: {summary.report.path}\n  (documents since {summary.report_since:%Y-%m-%d}; again: "
                   f"{cli} report --since {summary.report_since:%Y-%m-%d} --out DIR)", highlight=False, soft_wrap=True)
@@ -74,7 +74,8 @@ def _print_run(report) -> None:
     out.print(table)
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary, cli: str) -> None:
+    """The index after the demo; ``cli`` is how the user's shell calls mediamon (its suggestions run as printed)."""
     docs = Table(title=f"{summary.documents} documents in the index")
     docs.add_column("source")
     langs = sorted({lang for per in summary.by_source_lang.values() for lang in per})
@@ -103,7 +104,7 @@ def _print_summary(summary) -> None:
         f"duplicate groups: {summary.duplicate_groups} ({summary.duplicates} documents flagged as duplicates)\n"
         f"alerts fired this run: {summary.alerts_fired}; stored by rule: "
         f"{shown(', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none')}\n"
-        "alerts: `mediamon alerts list`\n"
+        f"alerts: `{cli} alerts list`\n"
         f"sample sites were served at {summary.mirror_url}",
         title="pipeline"))
     out.print("try:\n" + "\n".join(f"  {example}" for example in summary.search_examples), highlight=False,

@@ -100,7 +100,7 @@ def test_demo_summary_shows_hostile_index_content_as_plain_text(terminal: io.Str
                           by_source_lang={"[/]src": {"r[/]u": 4}}, duplicate_groups=0, duplicates=0,
                           narratives={"[link=https://evil.example/]n[/link]": 1}, top_alarmist=top, alerts_fired=0,
                           alerts_by_rule={}, search_examples=[], report=None, report_since=None)
-    run._print_summary(summary)
+    run._print_summary(summary, "mediamon")
     assert_inert(terminal.getvalue())
     assert "[/]src" in terminal.getvalue() and "r[/]u" in terminal.getvalue()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -20,7 +21,12 @@ def main() -> None:
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with MirrorServer(args.corpus, faults=args.faults, host=args.host, port=args.port) as mirror:
+    try:
+        server = MirrorServer(args.corpus, faults=args.faults, host=args.host, port=args.port)
+    except OSError as exc:  # the port is taken (or not ours to bind): say which knob picks another
+        sys.exit(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; choose a free port with "
+                 "--port (make airflow / scripts/airflow-standalone.sh: MEDIAMON_MIRROR_PORT)")
+    with server as mirror:
         print(f"mirror on {mirror.base_url}", flush=True)
         print(f"MEDIAMON_URL_REWRITE={mirror.url_rewrite()}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
