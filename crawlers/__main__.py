@@ -1,4 +1,8 @@
-"""``python -m crawlers [--source ID]... [--sources FILE] [--json] [--set KEY=VALUE]...``: one crawl.
+"""``python -m crawlers [--source ID]... [--sources FILE] [--json] [--set KEY=VALUE]... [-v]``: one crawl.
+
+Logs at WARNING (a failed request is one line); ``-v`` logs INFO (Scrapy's
+banner, one line per article not archived), ``-vv`` DEBUG (every request,
+tracebacks). ``--set LOG_LEVEL=...`` or MEDIAMON_CRAWL_SETTINGS do the same.
 
 Exit codes: 0 ok, 1 when a source failed entirely, 2 on bad config, 3 when stopped by SIGTERM/SIGINT
 (what was archived until then is committed, and the report says so).
@@ -36,12 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--set", action="append", type=_setting, default=[], help="Scrapy setting override")
     parser.add_argument("--progress", action="store_true", help="show a progress display on stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log INFO (-vv: DEBUG, with tracebacks)")
     args = parser.parse_args(argv)
+    overrides = dict(args.set)
+    if args.verbose:
+        overrides.setdefault("LOG_LEVEL", "DEBUG" if args.verbose > 1 else "INFO")
     try:
         settings = load_settings()
         if args.sources_file:
             settings = settings.model_copy(update={"sources_file": args.sources_file.resolve()})
-        report = crawl(settings, args.sources or None, progress=args.progress, overrides=dict(args.set))
+        report = crawl(settings, args.sources or None, progress=args.progress, overrides=overrides)
     except (ConfigError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -89,10 +89,12 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
     # A host that imported another reactor first keeps it: the middlewares only await Deferreds.
     overrides = {"TWISTED_REACTOR": ASYNCIO_REACTOR if is_asyncio_reactor_installed() else None, **overrides}
     own_logging = not logging.root.handlers
-    process = CrawlerProcess(ScrapySettings({"LOG_LEVEL": project_settings.LOG_LEVEL, "TELNETCONSOLE_ENABLED": False,
-                                             "LOG_INSTALL_ROOT_HANDLER": own_logging, **overrides}))
+    log_level = {"LOG_LEVEL": project_settings.LOG_LEVEL, **settings.crawl_settings, **overrides}["LOG_LEVEL"]
+    process = CrawlerProcess(ScrapySettings({"TELNETCONSOLE_ENABLED": False, "LOG_INSTALL_ROOT_HANDLER": own_logging,
+                                             **overrides, "LOG_LEVEL": log_level}))
     if not own_logging:  # Scrapy set its loggers to DEBUG; follow the caller's level instead
         logging.getLogger("scrapy").setLevel(logging.root.level)
+    OneLinePerFailure.install(verbose=logging.getLevelName(log_level) in (logging.DEBUG, "DEBUG"))
     report = CrawlReport()
     runs: list[SourceRun] = []
     stop_wait = 0.0
@@ -120,6 +122,31 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         run.finish()  # a no-op unless the reactor stopped before every spider closed
         report.new_batches.extend(run.new_batches)
     return report
+
+
+class OneLinePerFailure(logging.Filter):
+    """A failed download is one log line (our errback's, with its reason); Scrapy's traceback only at DEBUG.
+
+    A site that does not resolve would otherwise print, per request, Scrapy's
+    "Gave up retrying" and, for robots.txt, a 30-line traceback of the DNS error.
+    """
+
+    LOGGERS = ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == self.LOGGERS[0]:
+            return False  # the request's errback logs it, with its reason, and counts it
+        record.exc_info, record.exc_text = None, None  # the message already names the error
+        return True
+
+    @classmethod
+    def install(cls, verbose: bool) -> None:
+        for name in cls.LOGGERS:
+            logger = logging.getLogger(name)
+            for existing in [f for f in logger.filters if isinstance(f, cls)]:
+                logger.removeFilter(existing)
+            if not verbose:
+                logger.addFilter(cls())
 
 
 class GracefulStop:

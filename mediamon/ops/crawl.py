@@ -117,10 +117,27 @@ def crawl_in_subprocess(settings: Settings, source_ids: list[str] | None = None,
         raise CrawlInterrupted(f"crawl of {what} {why}{where}; {_committed(outcome)}", outcome)
     if proc.returncode == 2:
         raise CrawlConfigError(f"the crawler rejected its configuration (sources file or MEDIAMON_URL_REWRITE){where}")
+    for source_id, stats in ((report or {}).get("sources") or {}).items():  # the task log's counts by reason
+        log.log(logging.WARNING if stats.get("failed") else logging.INFO, "%s", source_line(source_id, stats))
     if report is None or (check and proc.returncode != 0):
         raise CrawlFailed(f"crawl of {what} failed (exit {proc.returncode}){where}: "
                           f"{json.dumps(_failure_detail(report), ensure_ascii=False)}")
     return _outcome(report)
+
+
+def source_line(source_id: str, stats: dict[str, Any]) -> str:
+    """One source of a crawl report as one log line: pages read, then what became of the articles found, by reason."""
+    def by_reason(key: str) -> str:
+        counts = stats.get(key) or {}
+        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+        return f"{sum(counts.values())} ({detail})" if counts else "0"
+
+    fatal = stats.get("fatal")
+    failed = (f"FAILED ({fatal}): " if fatal else "FAILED: ") if stats.get("failed") else ""
+    return (f"crawl {source_id}: {failed}pages {stats.get('pages_fetched', 0)} "
+            f"(304: {stats.get('pages_not_modified', 0)}, errors {by_reason('page_errors')}), "
+            f"found {stats.get('found', 0)}, new {stats.get('archived', 0)}, seen {stats.get('already_seen', 0)}, "
+            f"blocked {by_reason('blocked')}, errors {by_reason('errors')}")
 
 
 def _stop(proc: subprocess.Popen[str], grace: float) -> str:

@@ -22,6 +22,8 @@ from tests.support.paths import REPO
 # Politeness is for real sites; against the local mirror tests keep it fast.
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "MEDIAMON_RETRY_BACKOFF": 0.05, "RETRY_TIMES": 2,
         "LOG_LEVEL": "ERROR"}
+# kremlin-ru (a feed and a list: two discovery pages, and their robots.txt) sent to a name that cannot resolve
+UNRESOLVABLE = "http://kremlin.ru=http://nonexistent.invalid/ https://kremlin.ru=http://nonexistent.invalid/"
 
 
 def crawl_command(data_dir: Path, *args: str, settings: dict[str, Any] | None = None) -> list[str]:
