@@ -42,9 +42,14 @@ _TERMINAL_CONTROLS = re.compile(
 _JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
 
+def inert(value: object) -> str:
+    """``value`` with no escape sequence and no control character (for plain output such as CSV)."""
+    return _TERMINAL_CONTROLS.sub(lambda m: "" if m.group().startswith("\x1b") else " ", str(value))
+
+
 def shown(value: object) -> str:
     """``value`` as inert text for a Rich console: no escape sequence, no control character, no markup."""
-    return escape(_TERMINAL_CONTROLS.sub(lambda m: "" if m.group().startswith("\x1b") else " ", str(value)))
+    return escape(inert(value))
 
 
 class ConfigExit(click.ClickException):

@@ -1,9 +1,13 @@
 """`mediamon search`: one query over titles, text and lemmas, with the analysts' filters.
 
-The query string is matched twice: as typed (``simple_query_string``, so quotes,
-``-`` and ``|`` work) against the text fields, and lemmatised against the
-``lemmas`` field, so "мигранты" finds "мигрантов" on every cluster, with or
-without language analyzers.
+The query is Lucene syntax, as analysts type it in Kibana and in alert rules
+(``title:Лукашенко AND alarmism:>=0.5``, ``"EU must pay" -Belarus``), run as
+Elasticsearch's ``query_string`` with AND between bare terms. It is parsed here
+first (luqum) so that a syntax error is a clear message, and so that every
+free-text word or phrase also matches its lemmas: ``мигранты`` becomes
+``(мигранты OR lemmas:"мигрант")`` and finds "мигрантов" on every cluster, with
+or without language analyzers. Field-qualified terms, ranges, wildcards, fuzzy
+and proximity terms are searched as typed.
 
 A query is capped (``MAX_QUERY_CHARS``, ``MAX_QUERY_TERMS``) before it reaches the
 cluster: one 20,000-word query expands to hundreds of thousands of clauses and
@@ -15,11 +19,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
+from luqum.exceptions import ParseError
+from luqum.parser import parser as lucene
+from luqum.tree import Group, Item, OrOperation, Phrase, SearchField, Word
+from luqum.visitor import TreeTransformer
 
 from mediamon.core.errors import ConfigError
 from mediamon.core.esclient import SEARCH_TIMEOUT, for_search
@@ -34,8 +43,15 @@ LANGUAGE_FIELDS = ["title.ru^2", "title.en^2", "lead.ru", "lead.en", "text.ru", 
 SORT_FIELDS = ("relevance", "published_at", "indexed_at", "alarmism")
 
 
+SYNTAX_HELP = 'Lucene syntax as in Kibana, e.g. title:Лукашенко AND alarmism:>=0.5 or "EU must pay" -Belarus'
+
+
 class QueryTooLarge(ConfigError):
     """The query is over the caps: bad input, refused like bad config (exit 2) before it reaches the cluster."""
+
+
+class QuerySyntaxError(ConfigError):
+    """The query is not Lucene syntax (or the cluster cannot run it): bad input, exit 2 with the reason."""
 
 
 @dataclass
@@ -79,12 +95,44 @@ def build_query(text: str, filters: SearchFilters, language_fields: bool = False
         must: dict[str, Any] = {"match_all": {}}
     else:
         fields = TEXT_FIELDS + (LANGUAGE_FIELDS if language_fields else [])
-        should = [{"simple_query_string": {"query": text, "fields": fields, "default_operator": "and"}}]
-        lemmas = lemma_text(text)
-        if lemmas:
-            should.append({"match": {"lemmas": {"query": lemmas, "operator": "and"}}})
-        must = {"bool": {"should": should, "minimum_should_match": 1}}
+        must = {"query_string": {"query": with_lemmas(text), "fields": fields, "default_operator": "AND"}}
     return {"bool": {"must": [must], "filter": filter_clauses}}
+
+
+def with_lemmas(text: str) -> str:
+    """``text`` (Lucene syntax) with each free-text word or phrase also matched against ``lemmas``."""
+    try:
+        tree = lucene.parse(text)
+    except ParseError as exc:
+        raise QuerySyntaxError(f"query syntax error: {exc} ({SYNTAX_HELP})") from exc
+    return str(_LemmaExpander().visit(tree))
+
+
+class _LemmaExpander(TreeTransformer):
+    """Rewrites bare words and phrases as ``(as typed OR lemmas:"their lemmas")``; leaves the rest alone."""
+
+    def _as_typed(self, node: Item, context: dict[str, Any]) -> Iterator[Item]:
+        yield node
+
+    # Field-qualified, fuzzy, proximity and range terms are exact requests: searched as typed.
+    visit_search_field = visit_fuzzy = visit_proximity = visit_range = visit_from = visit_to = _as_typed
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[Item]:
+        wildcard = any(c in node.value for c in "*?") or node.value in ("AND", "OR", "NOT")
+        yield from self._expanded(node, "" if wildcard else lemma_text(node.value))
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[Item]:
+        yield from self._expanded(node, lemma_text(node.value.strip('"')))
+
+    @staticmethod
+    def _expanded(node: Word | Phrase, lemmas: str) -> Iterator[Item]:
+        if not lemmas:
+            yield node
+            return
+        either = Group(OrOperation(node.clone_item(head="", tail=" "),
+                                   SearchField("lemmas", Phrase(f'"{lemmas}"'), head=" ")),
+                       head=node.head, tail=node.tail)
+        yield either
 
 
 def search(es: Elasticsearch, alias: str, text: str, filters: SearchFilters, limit: int = 20,
@@ -92,9 +140,10 @@ def search(es: Elasticsearch, alias: str, text: str, filters: SearchFilters, lim
     """Total hits and the first ``limit`` documents (``_source`` plus ``_id`` and ``_score``)."""
     check_query(text)  # before anything is asked of the cluster
     es = for_search(es)
-    resp = es.search(index=alias, query=build_query(text, filters, _has_language_fields(es, alias)),
-                     size=limit, sort=_sort(sort), track_total_hits=True, timeout=SEARCH_TIMEOUT,
-                     source_excludes=["lemmas", "minhash_bands", "fingerprint"])
+    query = build_query(text, filters, _has_language_fields(es, alias))
+    with _refused_query():
+        resp = es.search(index=alias, query=query, size=limit, sort=_sort(sort), track_total_hits=True,
+                         timeout=SEARCH_TIMEOUT, source_excludes=["lemmas", "minhash_bands", "fingerprint"])
     _warn_if_partial(resp)
     hits = resp["hits"]
     return hits["total"]["value"], [_hit(h) for h in hits["hits"]]
@@ -110,10 +159,12 @@ def scan_all(es: Elasticsearch, alias: str, text: str, filters: SearchFilters,
     try:
         search_after = None
         while True:
-            resp = es.search(pit={"id": pit, "keep_alive": "2m"}, query=query, size=page_size,
-                             sort=[{"published_at": {"order": "desc", "missing": "_last"}}, {"_shard_doc": "asc"}],
-                             search_after=search_after, source_excludes=["lemmas", "minhash_bands", "fingerprint"],
-                             timeout=SEARCH_TIMEOUT)
+            with _refused_query():
+                resp = es.search(pit={"id": pit, "keep_alive": "2m"}, query=query, size=page_size,
+                                 sort=[{"published_at": {"order": "desc", "missing": "_last"}},
+                                       {"_shard_doc": "asc"}],
+                                 search_after=search_after,
+                                 source_excludes=["lemmas", "minhash_bands", "fingerprint"], timeout=SEARCH_TIMEOUT)
             _warn_if_partial(resp)
             hits = resp["hits"]["hits"]
             if not hits:
@@ -123,6 +174,17 @@ def scan_all(es: Elasticsearch, alias: str, text: str, filters: SearchFilters,
             pit = resp.get("pit_id", pit)
     finally:
         es.close_point_in_time(id=pit)
+
+
+@contextmanager
+def _refused_query() -> Iterator[None]:
+    """A query the cluster cannot run (``alarmism:high``, a bad regex) is bad input: its reason, exit 2."""
+    try:
+        yield
+    except BadRequestError as exc:
+        causes = exc.body.get("error", {}).get("root_cause", []) if isinstance(exc.body, dict) else []
+        reason = "; ".join(str(c.get("reason", "")) for c in causes) or str(exc.message)
+        raise QuerySyntaxError(f"Elasticsearch cannot run this query: {reason} ({SYNTAX_HELP})") from exc
 
 
 def _warn_if_partial(resp: Any) -> None:
