@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +35,7 @@ RULES_OPTION = click.option("--rules", "rules_file", type=click.Path(path_type=P
 
 @click.group()
 def alerts() -> None:
-    """Evaluate alert rules, list fired alerts, silence noisy rules."""
+    """Evaluate alert rules, try one on past data, list fired alerts, silence noisy rules."""
 
 
 @alerts.command("run")
@@ -60,6 +61,39 @@ def alerts_run(rules_file: Path | None, as_json: bool) -> None:
             console.print(f"[red]rule {shown(rule)}: {shown(error)}[/]")
     if report.errors or report.delivery_failed:
         sys.exit(1)
+
+
+@alerts.command("test")
+@click.argument("rule")
+@click.option("--since", default="7d", show_default=True, help="ISO date or age such as 7d, 12h.")
+@RULES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One would-be alert per line.")
+@failures_exit
+def alerts_test(rule: str, since: str, rules_file: Path | None, as_json: bool) -> None:
+    """Dry run: what RULE would fire on the documents indexed since --since; nothing is stored or delivered."""
+    from processing.alerts.engine import dry_run  # lazy: delivery clients load only when running rules
+
+    settings = get_settings()
+    start = _since(since)
+    would = dry_run(settings, get_client(settings), _rules(settings, rules_file), rule, start)
+    if as_json:
+        for item in would:
+            c = item.candidate
+            print_json_line({"rule": rule, "outcome": item.outcome, "key": c.key, "alert_id": c.alert_id,
+                             "summary": c.summary, "reason": c.reason, "documents": c.documents})
+        return
+    counts = Counter(item.outcome for item in would)
+    table = Table(title=f"rule {shown(rule)} since {fmt_time(start.isoformat())}: {len(would)} candidates "
+                        f"({shown(', '.join(f'{n} {o}' for o, n in counts.most_common()) or 'none')})")
+    for column in ("outcome", "key", "summary", "first document"):
+        table.add_column(column, overflow="fold")
+    for item in would:
+        c = item.candidate
+        key = str(c.key)
+        table.add_row(item.outcome, shown(key if len(key) <= 24 else key[:12] + "…"), shown(c.summary),
+                      shown(c.documents[0].get("url", "") if c.documents else ""))
+    out.print(table)
+    console.print("dry run: no alert stored, no channel called")
 
 
 @alerts.command("list")

@@ -29,7 +29,7 @@ from processing.alerts.alert_state import StateStore, is_silenced
 from processing.alerts.deliver import send
 from processing.alerts.evidence import Candidate, Window
 from processing.alerts.message import compose
-from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, load_alert_rules
+from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, RulesError, load_alert_rules
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,8 @@ def _evaluate_rule(es: Elasticsearch, settings: Settings, config: AlertsConfig, 
         state.mark_seen(rule.id, learnt, now)
         report.learnt_terms += len(learnt)
         candidates = []
-    elif isinstance(rule, FlatlineRule):
-        candidates = flatline.evaluate(es, settings.docs_alias, rule, window, sources)
     else:
-        candidates = EVALUATORS[rule.type](es, settings.docs_alias, rule, window)
+        candidates = _candidates(es, settings, rule, window, sources)
     # one request each for what is already known about all candidates of the rule
     known = state.alerts_by_id([c.alert_id for c in candidates])
     last_fired = state.last_fired_many(rule.id, sorted({c.key for c in candidates}))
@@ -115,6 +113,59 @@ def _evaluate_rule(es: Elasticsearch, settings: Settings, config: AlertsConfig, 
         setattr(report, outcome, getattr(report, outcome) + 1)
     if checkpoint is None or now > checkpoint:
         state.set_checkpoint(rule.id, now)
+
+
+def _candidates(es: Elasticsearch, settings: Settings, rule: Any, window: Window,
+                sources: list[str] | None) -> list[Candidate]:
+    if isinstance(rule, FlatlineRule):
+        return flatline.evaluate(es, settings.docs_alias, rule, window, sources)
+    return EVALUATORS[rule.type](es, settings.docs_alias, rule, window)
+
+
+@dataclass
+class DryRunAlert:
+    """A candidate of the dry run and what a real run would do with it (``would fire`` or why not)."""
+
+    candidate: Candidate
+    outcome: str  # would fire | would update | already fired | held by realert | silenced
+
+
+def dry_run(settings: Settings, es: Elasticsearch, config: AlertsConfig, rule_id: str, since: datetime,
+            now: datetime | None = None) -> list[DryRunAlert]:
+    """What ``rule_id`` would fire now had it last run at ``since``: nothing is written, nothing delivered.
+
+    Like ElastAlert's test-rule: the rule is evaluated over documents indexed in
+    (since, now] (its checkpoint, state and outbox untouched); the alerts index
+    is only read, to say which candidates already fired, are held or silenced.
+    A new_term rule compares with what was indexed before ``since``.
+    """
+    now = now or datetime.now(UTC)
+    rule = next((r for r in config.rules if r.id == rule_id), None)
+    if rule is None:
+        raise RulesError(f"no rule {rule_id!r} in the rules file (known: {', '.join(r.id for r in config.rules)})")
+    if not es.indices.exists_alias(name=settings.docs_alias):
+        return []
+    sources = _configured_sources(settings) if isinstance(rule, FlatlineRule) else None
+    candidates = _candidates(es, settings, rule, Window(start=min(since, now), end=now), sources)
+    if not es.indices.exists(index=settings.alerts_index):  # never run: nothing fired, held or silenced
+        return [DryRunAlert(c, "would fire") for c in candidates]
+    state = StateStore(es, settings.alerts_index)
+    known = state.alerts_by_id([c.alert_id for c in candidates])
+    last_fired = state.last_fired_many(rule.id, sorted({c.key for c in candidates}))
+    silences = state.silences(now)
+    result = []
+    for c in candidates:
+        if c.alert_id in known:
+            fresh = set(c.doc_ids) - set(known[c.alert_id][0].get("doc_ids", []))
+            outcome = "would update" if c.mergeable and fresh else "already fired"
+        elif c.key in last_fired and now - last_fired[c.key] < config.realert(rule):
+            outcome = "held by realert"
+        else:
+            outcome = "silenced" if is_silenced(silences, rule.id, c.key) else "would fire"
+            if outcome == "would fire":
+                last_fired[c.key] = now  # as a run does: a second candidate of the key is held
+        result.append(DryRunAlert(c, outcome))
+    return result
 
 
 def _decide(state: StateStore, config: AlertsConfig, rule: Any, candidate: Candidate, now: datetime,

@@ -73,3 +73,32 @@ def test_a_rule_elasticsearch_rejects_is_reported_and_the_others_still_run(cli_e
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["fired"] == 1 and set(report["errors"]) == {"broken"}
+
+
+def test_alerts_test_is_a_dry_run_that_stores_and_delivers_nothing(cli_env, es_settings, es_admin):
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [
+        doc("pay", narratives=["eu_must_pay"], indexed=now - timedelta(hours=2)),
+        doc("old-pay", narratives=["eu_must_pay"], indexed=now - timedelta(days=10)),
+        doc("other", indexed=now - timedelta(hours=1))])
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    delivered = es_settings.data_dir / "out.jsonl"  # the rules file's file channel
+
+    week = invoke("alerts", "test", "pay", "--since", "7d", "--rules", str(cli_env), "--json")
+    assert week.exit_code == 0, week.output
+    [line] = [json.loads(x) for x in week.output.splitlines()]
+    assert (line["outcome"], line["documents"][0]["url"]) == ("would fire", "https://tass-ru.example/pay")
+    month = invoke("alerts", "test", "pay", "--since", "30d", "--rules", str(cli_env), "--json")
+    assert len(month.output.splitlines()) == 2
+    assert not es_admin.indices.exists(index=es_settings.alerts_index) and not delivered.exists()
+
+    assert json.loads(invoke("alerts", "run", "--rules", str(cli_env), "--json").output)["fired"] == 1
+    sent = delivered.read_text()  # the same rule, really run, does write and deliver
+    es_admin.indices.refresh(index=es_settings.alerts_index)
+    stored = es_admin.count(index=es_settings.alerts_index)["count"]
+    table = invoke("alerts", "test", "pay", "--since", "7d", "--rules", str(cli_env))
+    assert table.exit_code == 0 and "already fired" in table.output and "no alert stored" in table.output
+    es_admin.indices.refresh(index=es_settings.alerts_index)
+    assert es_admin.count(index=es_settings.alerts_index)["count"] == stored and delivered.read_text() == sent
+
+    assert invoke("alerts", "test", "nope", "--rules", str(cli_env)).exit_code == 2
