@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
@@ -21,10 +22,15 @@ def es() -> None:
 def es_start(heap: str | None) -> None:
     """Start (or find running) the local node and wait for cluster health."""
     settings = get_settings()
-    with console.status("starting Elasticsearch (first time: download via Maven)…"):
-        info = localnode.start(settings, heap=heap)
-    console.print(f"Elasticsearch {info.version} ready at [bold]{info.url}[/] (pid {info.pid}); "
-                  f"credentials in {settings.local_credentials_path}")
+    started = time.monotonic()
+    with console.status("starting Elasticsearch…") as spinner:
+        def step(line: str) -> None:  # a status line per step, the spinner under it
+            console.print(f"[dim]{time.monotonic() - started:5.1f}s[/] {line}", highlight=False)
+            spinner.update(f"{line}…")
+
+        info = localnode.start(settings, heap=heap, on_step=step)
+    console.print(f"Elasticsearch {info.version} ready at [bold]{info.url}[/] (pid {info.pid}) in "
+                  f"{time.monotonic() - started:.0f} s; credentials in {settings.local_credentials_path}")
 
 
 @es.command("stop")

@@ -31,6 +31,7 @@ import socket
 import subprocess
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -314,20 +315,33 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
             os.lchown(os.path.join(root, name), uid, gid)
 
 
-def start(settings: Settings, heap: str | None = None) -> NodeInfo:
-    """Start the node (or find it running) and wait until the cluster is at least yellow."""
+def _quiet(_step: str) -> None:
+    """start()'s default ``on_step``: no status lines (tests, library callers)."""
+
+
+def start(settings: Settings, heap: str | None = None, on_step: Callable[[str], None] = _quiet) -> NodeInfo:
+    """Start the node (or find it running) and wait until the cluster is at least yellow.
+
+    ``on_step`` gets a status line as each step begins (a first start takes minutes, a
+    restart tens of seconds): the CLI prints them so a start is never a silence.
+    """
     heap = heap or settings.es_heap
     current = read_node(settings)
     if current and _alive(current.pid):
+        on_step(f"Elasticsearch already running (pid {current.pid}); waiting for cluster health")
         wait_healthy(settings, current)
         return current
+    if not (_home(settings) / "bin" / "elasticsearch").exists():
+        on_step(f"fetching Elasticsearch {settings.es_version} with Maven and unpacking it (first start only)")
     home = _fetch_distribution(settings)
     port = _free_port(current.port if current else None)
     transport_port = _free_port()
     creds = _credentials(settings)
     creds["MEDIAMON_ES_URL"] = f"http://127.0.0.1:{port}"
     _write_credentials(settings, creds)
+    on_step("configuring the node (elasticsearch.yml, keystore: one JVM start)")
     env = _configure(settings, home, port, transport_port, heap, creds)
+    on_step(f"starting the JVM and waiting for cluster health on port {port} (log: {es_dir(settings) / 'logs'})")
     log_file = es_dir(settings) / "logs" / "console.log"
     with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
         proc = subprocess.Popen(

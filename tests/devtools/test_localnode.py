@@ -52,8 +52,14 @@ def second_node(es_base_settings):
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _first_words(steps: list[str]) -> list[str]:
+    return [step.split()[0] for step in steps]
+
+
 def test_start_status_stop_leaves_no_process(second_node):
-    info = localnode.start(second_node, heap="256m")
+    steps: list[str] = []  # the status lines `mediamon es start` prints
+    info = localnode.start(second_node, heap="256m", on_step=steps.append)
+    assert _first_words(steps) == ["fetching", "configuring", "starting"]
     creds = second_node.local_credentials_path
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
     password = dict(line.split("=", 1) for line in creds.read_text().splitlines() if "=" in line)[
@@ -75,6 +81,11 @@ def test_start_status_stop_leaves_no_process(second_node):
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert localnode.status(second_node)["running"] is False
     # the second start reuses the unpacked distribution and the same password
-    again = localnode.start(second_node, heap="256m")
+    steps.clear()
+    again = localnode.start(second_node, heap="256m", on_step=steps.append)
     authenticated = httpx.get(f"{again.url}/_cluster/health", auth=("elastic", password), timeout=5).is_success
     assert authenticated
+    assert _first_words(steps) == ["configuring", "starting"]
+    steps.clear()
+    assert localnode.start(second_node, on_step=steps.append) == again
+    assert steps == [f"Elasticsearch already running (pid {again.pid}); waiting for cluster health"]
