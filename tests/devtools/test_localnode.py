@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import stat
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import psutil
@@ -89,3 +94,14 @@ def test_start_status_stop_leaves_no_process(second_node):
     steps.clear()
     assert localnode.start(second_node, on_step=steps.append) == again
     assert steps == [f"Elasticsearch already running (pid {again.pid}); waiting for cluster health"]
+
+
+def test_es_start_prints_a_status_line_per_step(es_base_settings):
+    """`mediamon es start` on the running main node: its step, then where the node is (never a silence)."""
+    env = {**os.environ, "MEDIAMON_LOCAL_ES_DIR": str(es_base_settings.local_es_dir), "COLUMNS": "200"}
+    proc = subprocess.run([str(Path(sys.executable).parent / "mediamon"), "es", "start"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    pid = localnode.read_node(es_base_settings).pid
+    assert re.search(rf"^ *\d+\.\ds Elasticsearch already running \(pid {pid}\)", proc.stderr, re.M), proc.stderr
+    assert f"ready at http://127.0.0.1:{localnode.read_node(es_base_settings).port}" in proc.stderr
