@@ -146,10 +146,11 @@ class BatchWriter:
                 warc_headers_dict={"WARC-Date": warc_date, "WARC-Payload-Digest-SHA256": sha256})
             self._writer.write_record(resp)
             self._writer.write_record(req)
-            entry = ManifestRecord(
-                batch=self.batch_id, url=url, canonical_url=canonical_url, source=self.source, fetched_at=fetched_at,
-                status=status, content_type=content_type, sha256=sha256, warc_file=WARC_NAME, offset=offset,
-                fetched_url=fetched_url, kind=kind, feed=feed or {}, **(extra or {}))
+            fields = {"batch": self.batch_id, "url": url, "canonical_url": canonical_url, "source": self.source,
+                      "fetched_at": fetched_at, "status": status, "content_type": content_type, "sha256": sha256,
+                      "warc_file": WARC_NAME, "offset": offset, "fetched_url": fetched_url, "kind": kind,
+                      "feed": feed or {}}
+            entry = ManifestRecord(**{**fields, **(extra or {})})  # extra may refine (e.g. a record's own source)
             self._manifest_fh.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
         except OSError as exc:
             raise ArchiveError(f"cannot write to archive {self.work_dir}: {exc}") from exc
