@@ -48,7 +48,10 @@ def demo_command(corpus_dir: Path | None) -> None:
     crawl_log = demo_crawl_log(settings)
     console.print(f"[bold]mediamon demo[/] — data in {settings.data_dir}; local Elasticsearch, sample sites, "
                   f"crawl (log: {crawl_log}), process, alerts")
-    summary = run_demo(settings, crawl_log=crawl_log, corpus_dir=corpus_dir)
+    def step(line: str) -> None:  # every step says what it is doing: a demo is never minutes of silence
+        console.print(f"[dim]{time.monotonic() - started:5.1f}s[/] {shown(line)}", highlight=False)
+
+    summary = run_demo(settings, crawl_log=crawl_log, corpus_dir=corpus_dir, on_step=step)
     _print_run(summary.run)
     cli = cli_name()
     _print_summary(summary, cli)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings, load_settings
 from mediamon.devtools import localnode
 from mediamon.devtools.mirror.server import MirrorServer
-from mediamon.ops.run import RunReport, run_once
+from mediamon.ops.run import RunReport, quiet, run_once
 from mediamon.ops.setup import setup_cluster
 from processing.reports.digest import WrittenReport, indexed_range, write_report
 
@@ -59,23 +59,25 @@ def demo_crawl_log(settings: Settings) -> Path:
 
 
 def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None = None,
-             corpus_dir: Path | None = None) -> DemoSummary:
+             corpus_dir: Path | None = None, on_step: Callable[[str], None] = quiet) -> DemoSummary:
     """The whole pipeline offline: local node, setup, sample sites, crawl → process → alerts, summary.
 
     Everything lives under ``settings.data_dir``; crawl state and batch markers
     persist, so a second demo only does what is new (nothing, on the same sample).
     """
     if not settings.es_url or not localnode.is_local(settings):
-        localnode.start(settings)
+        localnode.start(settings, on_step=on_step)
         settings = load_settings(data_dir=settings.data_dir, config_dir=settings.config_dir,
                                  sources_file=settings.sources_file, index_prefix=settings.index_prefix)
     es = make_client(settings)
+    on_step("index template and write alias")
     setup_cluster(es, settings, with_roles=False)  # roles and users are for a shared cluster, not the demo's node
     with sample_sites(corpus_dir) as mirror:
         mirror_url = mirror.base_url
+        on_step(f"sample sites served at {mirror_url}")
         report = run_once(settings.model_copy(update={"url_rewrite": mirror.url_rewrite()}), es=es,
                           progress=progress, crawl_log=crawl_log or demo_crawl_log(settings),
-                          scrapy_settings=SAMPLE_SITES_SCRAPY)
+                          scrapy_settings=SAMPLE_SITES_SCRAPY, on_step=on_step)
     es.indices.refresh(index=settings.docs_alias)
     return summarize(es, settings, report, mirror_url)
 

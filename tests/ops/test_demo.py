@@ -87,6 +87,9 @@ def test_demo_indexes_the_sample_sites_summarizes_and_reruns_incrementally(
     html = report.read_text()
     assert re.search(rf'id="total">{total}<', html) and 'id="empty-period"' not in html
     assert "Elasticsearch is still running" in output and "es stop`, or `make clean`" in output
+    for step in ("sample sites served at", "crawling every source (crawler log:", "processing them",
+                 "evaluating the alert rules"):  # long steps say what they are doing
+        assert step in output, step
     # The suggested commands work exactly as printed, from the user's shell (mediamon need not be on PATH).
     suggested = re.findall(r"^  (\S*mediamon search .*)$", output, re.M)
     assert len(suggested) >= 4
