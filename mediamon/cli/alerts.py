@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -13,7 +13,7 @@ from rich.table import Table
 from mediamon.cli.common import console, failures_exit, get_client, get_settings, out, print_json_line, shown
 from mediamon.core.durations import parse_duration, parse_when
 from mediamon.core.settings import Settings
-from processing.alerts.alert_state import StateStore
+from processing.alerts.alert_state import StateStore, status_reason
 from processing.alerts.evidence import fmt_time
 from processing.alerts.rules import AlertsConfig, load_alert_rules
 
@@ -105,20 +105,22 @@ def alerts_list(since: str, rule: str | None, as_json: bool) -> None:
     """Fired alerts, oldest first."""
     settings = get_settings()
     fired = StateStore(get_client(settings), settings.alerts_index).alerts(since=_since(since), rule=rule)
+    now = datetime.now(UTC)
     if as_json:
         for alert in fired:
             line = {k: alert.get(k) for k in ("alert_id", "rule", "rule_type", "key", "fired_at", "status",
                                               "summary", "reason", "outlets", "documents")}
-            print_json_line(line)
+            print_json_line({**line, "status_reason": status_reason(alert, now)})
         return
     table = Table(title=f"{len(fired)} alerts")
     for column in ("fired (UTC)", "rule", "key", "status", "summary"):
         table.add_column(column, overflow="fold")
     for alert in fired:
         key = str(alert.get("key", ""))
+        why = status_reason(alert, now)
         table.add_row(fmt_time(alert["fired_at"]), shown(alert["rule"]),
-                      shown(key if len(key) <= 24 else key[:12] + "…"), shown(alert.get("status", "")),
-                      shown(alert.get("summary", "")))
+                      shown(key if len(key) <= 24 else key[:12] + "…"),
+                      shown(alert.get("status", "") + (f": {why}" if why else "")), shown(alert.get("summary", "")))
     out.print(table)
 
 

@@ -167,3 +167,20 @@ def _keystate_id(rule_id: str, key: str) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def status_reason(alert: dict[str, Any], now: datetime) -> str:
+    """Why an alert stands where it does, in words an analyst can act on (`mediamon alerts list`)."""
+    status = alert.get("status", "")
+    channels = ", ".join(alert.get("pending_channels") or [])
+    if status == "pending" and alert.get("digest_until") and datetime.fromisoformat(alert["digest_until"]) > now:
+        return f"held for the {channels or 'digest'} digest until {alert['digest_until'][:16].replace('T', ' ')} UTC"
+    if status == "pending" and channels:
+        return f"waiting for the next `alerts run` to send it to {channels}"
+    if status == "retrying":
+        errors = [f"{name}: {entry.get('last_error')}" for name, entry in (alert.get("delivery") or {}).items()
+                  if entry.get("last_error")]
+        return "delivery failed, retried at the next run (" + "; ".join(errors)[:300] + ")"
+    if status == "silenced":
+        return "recorded, not sent: the rule or key is silenced (`mediamon alerts silence`)"
+    return ""

@@ -102,3 +102,18 @@ def test_alerts_test_is_a_dry_run_that_stores_and_delivers_nothing(cli_env, es_s
     assert es_admin.count(index=es_settings.alerts_index)["count"] == stored and delivered.read_text() == sent
 
     assert invoke("alerts", "test", "nope", "--rules", str(cli_env)).exit_code == 2
+
+
+def test_list_says_why_an_alert_is_pending(cli_env, es_settings, es_admin, tmp_path):
+    """An alert held for a digest is listed with when it will go out, not a bare "pending"."""
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [doc("pay-digest", narratives=["eu_must_pay"], published=now - timedelta(minutes=5),
+                                      indexed=now - timedelta(minutes=1))])
+    rules = tmp_path / "digest.yaml"
+    rules.write_text("channels:\n  file: {type: file, path: out.jsonl}\n"
+                     "rules:\n  - {id: pay, type: match, query: 'narratives:eu_must_pay', digest: 7d}\n")
+    assert invoke("alerts", "run", "--rules", str(rules)).exit_code == 0
+    [line] = [json.loads(x) for x in invoke("alerts", "list", "--json").output.splitlines()]
+    assert line["status"] == "pending" and line["status_reason"].startswith("held for the file digest until ")
+    table = CliRunner().invoke(main, ["alerts", "list"], env={"COLUMNS": "300"}).output
+    assert "pending: held for the file digest until" in table
