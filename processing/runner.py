@@ -84,6 +84,7 @@ class ProcessReport:
     duplicates_near: int = 0
     regrouped: int = 0  # already indexed documents whose duplicate group changed
     dates_rejected: int = 0
+    dates_feed_disagrees: int = 0  # documents whose page time contradicts the feed's (the page's wins)
     boilerplate_lines_removed: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
 
@@ -201,6 +202,7 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     for record, outcome in _outcomes(ctx, readable):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
+        report.dates_feed_disagrees += bool(outcome.date_disagreements)
         report.boilerplate_lines_removed += outcome.removed_lines
         if outcome.document is None:
             quarantined.append(QuarantineEntry(outcome.reason or "unknown", outcome.detail or "", record))

@@ -30,7 +30,8 @@ def _print_report(report, as_json: bool) -> None:
             ("dead-lettered (ES rejected)", report.failed)]
     rows += [(f"quarantined: {reason}", n) for reason, n in sorted(report.quarantined.items())]
     rows += [("duplicates (exact)", report.duplicates_exact), ("duplicates (near)", report.duplicates_near),
-             ("regrouped indexed documents", report.regrouped), ("implausible dates rejected", report.dates_rejected)]
+             ("regrouped indexed documents", report.regrouped), ("implausible dates rejected", report.dates_rejected),
+             ("page time contradicts the feed's", report.dates_feed_disagrees)]
     for name, value in rows:
         table.add_row(name, str(value))
     out.print(table)

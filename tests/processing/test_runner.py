@@ -147,3 +147,17 @@ def test_process_batch_processes_one_batch(settings, es_admin):
                                                "body": page("Лавров о мигрантах", STORY, "2021-11-01T15:12:00+03:00")}])
     report = process_batch(settings, batch, es_admin)
     assert (report.records_in, report.created) == (1, 1) and report.adds_up()
+
+
+def test_a_page_time_contradicting_the_feed_is_counted(settings, es_admin):
+    """The page's own time wins over a feed's wrong offset, and the run's report counts each such document."""
+    write_batch(settings, "tass-ru", [
+        {"url": "https://tass.ru/politika/2001", "feed": {"published": "2021-11-01T15:12:00+04:00"},  # an hour off
+         "body": page("Лавров о мигрантах", STORY, "2021-11-01T15:12:00+03:00")},
+        {"url": "https://tass.ru/politika/2002", "feed": {"published": "2021-11-10T20:00:00+03:00"},  # agrees
+         "body": page("Путин и Меркель", OTHER_STORY, "2021-11-10T20:00:00+03:00")}])
+    report = process_pending(settings, es_admin, workers=1, progress=False)
+    assert report.adds_up() and report.created == 2
+    assert report.dates_feed_disagrees == 1
+    docs = docs_in_es(es_admin, settings)
+    assert docs[doc_id("https://tass.ru/politika/2001")]["published_at"] == "2021-11-01T12:12:00Z"
