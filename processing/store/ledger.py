@@ -3,7 +3,9 @@
 Why Elasticsearch and not a local file: the runner may run on any worker host
 (Airflow on Celery/Kubernetes), and the index is where the documents live; a
 batch is marked done only after Elasticsearch acknowledged its documents, in
-the same store, so "done" can never run ahead of the data.
+the same store, so "done" can never run ahead of the data. The index also holds
+one non-batch document, ``processing.dedup.GroupLock``'s lock: read batches by
+id (as here), never by listing the index.
 """
 
 from __future__ import annotations
