@@ -105,7 +105,7 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
         published_source=page.date_origin if page.published_at else None,
         translation_group=translation_group(canonical), speakers=speakers, mentions=mentions,
         narratives=find_narratives(everything, rules.enrich), alarmism=score, alarmism_terms=terms,
-        raw_ref=_raw_ref(m), lemmas=" ".join(all_lemmas),
+        raw_ref=_raw_ref(m), lemmas=" ".join(all_lemmas), provenance=[m.provenance],
         tags=(["text_truncated"] if report.truncated_chars else [])
         + (["published_feed_disagrees"] if page.date_disagreements else []), **page.fields,
     )

@@ -81,6 +81,10 @@ class ManifestRecord(BaseModel):
     encoding: str | None = None
     encoding_declared: bool | None = None  # whether the page declared its charset (header or meta)
     discovered_canonical: str | None = None  # the canonical URL of the link that led here, when it differs
+    # Where the bytes came from; for archive captures, the capture's own URL and time
+    provenance: Literal["live", "wayback", "commoncrawl", "import"] = "live"
+    archive_url: str | None = None
+    captured_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

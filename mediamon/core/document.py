@@ -75,6 +75,11 @@ class Document(BaseModel):
     views: int | None = None
     tags: list[str] = Field(default_factory=list)
     fingerprint: str | None = None  # set by the indexer: hash of the meaningful content
+    # Where the archived bytes came from: live, wayback, commoncrawl, import (every path that saw it)
+    provenance: list[str] = Field(default_factory=list)
+    story_id: str | None = None  # the story (same statement or event across outlets) this report belongs to
+    versions: int | None = None  # how many distinct versions of the page were seen (revisits)
+    last_changed_at: datetime | None = None  # when a revisit last found a substantive change
 
     @property
     def id(self) -> str:
@@ -87,7 +92,7 @@ class Document(BaseModel):
 
 # Fields that say when or from which copy a document was made, not what it says:
 # a re-fetch that changes only these is not a change of the document.
-VOLATILE_FIELDS = frozenset({"fetched_at", "indexed_at", "raw_ref", "fingerprint"})
+VOLATILE_FIELDS = frozenset({"fetched_at", "indexed_at", "raw_ref", "fingerprint", "provenance"})
 
 
 def fingerprint(source: dict[str, Any]) -> str:

@@ -66,6 +66,10 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
     "views": {"type": "long"},
     "tags": KEYWORD,
     "fingerprint": {"type": "keyword", "index": False},
+    "provenance": KEYWORD,
+    "story_id": KEYWORD,
+    "versions": {"type": "integer"},
+    "last_changed_at": DATE,
 }
 LANGUAGE_ANALYZED = ("title", "lead", "text")
 
