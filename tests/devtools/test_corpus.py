@@ -91,6 +91,7 @@ class Expect(BaseModel):
     alarmist: bool
     near_duplicate_of: str | None
     translation_of: str | None
+    story: str | None = Field(pattern=SLUG)  # items reporting the same statement or event; None: a story of its own
 
 
 class PostShape(BaseModel):
@@ -336,3 +337,41 @@ def test_telegram_shapes_are_honest(corpus):
             assert replied.article_id < item.article_id, item.id
             assert " ".join(replied.body).startswith(item.telegram.reply_quote), item.id
     assert all(item.telegram is None for item in corpus if item.source != "telegram-mfarussia")
+
+
+STORY_WINDOW_HOURS = 36  # a re-telling follows its statement within a news day and a half
+
+
+def stories(corpus: list[CorpusItem]) -> dict[str, list[CorpusItem]]:
+    members: dict[str, list[CorpusItem]] = {}
+    for item in corpus:
+        if item.expect.story:
+            members.setdefault(item.expect.story, []).append(item)
+    return members
+
+
+def test_labelled_stories_are_retold_across_outlets_and_languages_within_their_window(corpus):
+    labelled = stories(corpus)
+    assert all(len(items) >= 2 for items in labelled.values()), [k for k, v in labelled.items() if len(v) < 2]
+    for key, items in labelled.items():
+        times = sorted(item.when for item in items)
+        assert (times[-1] - times[0]).total_seconds() <= STORY_WINDOW_HOURS * 3600, key
+    trilingual = [k for k, items in labelled.items() if {item.lang for item in items} == {"ru", "en", "be"}]
+    assert len(trilingual) >= 3, trilingual
+    wide = [k for k, items in labelled.items() if len({item.source for item in items}) >= 6]
+    assert len(wide) >= 2, wide  # the pushes the coordinated-push alert must see
+
+
+def test_copies_and_translations_nest_inside_their_originals_story(corpus, by_id):
+    for item in corpus:
+        for original in (item.expect.near_duplicate_of, item.expect.translation_of):
+            if original:
+                assert by_id[original].expect.story == item.expect.story, item.id
+
+
+def test_hard_negatives_share_day_and_narrative_with_a_story_they_do_not_belong_to(corpus):
+    """Re-tellings are already no near-copies (the same-language pair test above); the negatives must be hard."""
+    hard = [(a.id, b.id) for a, b in itertools.combinations(corpus, 2)
+            if (a.expect.story or a.id) != (b.expect.story or b.id) and a.when.date() == b.when.date()
+            and set(a.expect.narratives) & set(b.expect.narratives)]
+    assert len(hard) >= 20, hard
