@@ -5,6 +5,7 @@ Files under ``<data_dir>/crawl-state/<source>/``:
 - ``seen.jsonl``: canonical URLs already archived, one JSON string per line;
 - ``batches.txt``: ids of committed batches whose URLs are in ``seen.jsonl``;
 - ``validators.json``: ETag / Last-Modified per discovery page, for conditional GET;
+- ``revisits.json``: the articles waiting to be fetched again (``crawlers.revisit``);
 - ``lock``: held (flock) while a crawl of the source runs.
 
 A URL enters the seen-store only after the batch holding it is committed, so
@@ -19,15 +20,19 @@ articles failed transiently, so a 304 can never hide an article not archived.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from crawlers.canonical import canonical_url
+from crawlers.revisit import GONE_STATUSES, QueueEntry, RevisitQueue
 from crawlers.stats import TRANSIENT_REASONS, SourceStats
 from mediamon.core.archive import (
     INCOMING,
@@ -132,6 +137,12 @@ class CrawlState:
         os.replace(tmp, self.dir / "validators.json")
 
 
+def _validators(headers: list[tuple[str, str]]) -> dict[str, str | None]:
+    """The ETag and Last-Modified of an archived answer: the next revisit asks with them."""
+    found = {k.lower(): v for k, v in headers}
+    return {"etag": found.get("etag"), "last_modified": found.get("last-modified")}
+
+
 def _batch_keys(batch: Path) -> list[str]:
     """The URLs a committed batch holds; a damaged manifest gives what it still tells, never a stuck crawl."""
     try:
@@ -156,7 +167,7 @@ class SourceRun:
     """
 
     def __init__(self, source: Source, state_root: Path, archive_dir: Path, batch_size: int,
-                 page_budget: int | None = None) -> None:
+                 page_budget: int | None = None, clock: datetime | None = None) -> None:
         self.source = source
         self.state = CrawlState(state_root, archive_dir, source.id)
         self.archive_dir = archive_dir
@@ -174,6 +185,13 @@ class SourceRun:
         self.finished = False
         self._writer: BatchWriter | None = None
         self._pending_keys: list[str] = []
+        # revisits: the queue, the crawl's clock for its schedule, and its changes waiting for the batch commit
+        self.revisits = RevisitQueue(self.state.dir, source.revisits)
+        self.clock = clock
+        self._pending_queue: list[tuple[str, dict[str, Any]]] = []
+        self.spider_count = 0  # spiders started for this source (the revisit spider waits for the others)
+        self.closed_spiders = 0
+        self.stopping = False
 
     def open(self) -> bool:
         try:
@@ -183,6 +201,7 @@ class SourceRun:
             return False
         self.state.load_and_recover()
         self.validators = self.state.load_validators()
+        self.revisits.load()
         return True
 
     # --- discovery ------------------------------------------------------------------
@@ -254,29 +273,87 @@ class SourceRun:
         errors). Counting it again in the caller broke the crawl's arithmetic
         whenever the disk filled up at a commit rather than at a write.
         """
+        revisit: QueueEntry | None = item.get("revisit")
         extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical")
                  if item.get(k) is not None}
+        sha256 = hashlib.sha256(item["body"]).hexdigest()
         try:
             if self._writer is None:
                 self._writer = BatchWriter(self.archive_dir, self.source.id)
-            self._writer.add(url=item["url"], canonical_url=item["canonical_url"], fetched_url=item["fetched_url"],
-                             status=item["status"], http_headers=item["http_headers"], body=item["body"],
-                             request_headers=item.get("request_headers"), kind=item["kind"], feed=item.get("feed"),
-                             extra=extra)
+            if revisit is not None and revisit.sha256 and (item["status"] == 304 or sha256 == revisit.sha256):
+                self._writer.add_revisit(url=item["url"], canonical_url=item["canonical_url"],
+                                         fetched_url=item["fetched_url"], status=item["status"],
+                                         http_headers=item["http_headers"], request_headers=item["request_headers"],
+                                         payload_sha256=revisit.sha256, refers_to_date=revisit.fetched_at)
+            else:
+                if revisit is not None:
+                    extra.update(revisit=True, revisit_of=revisit.sha256)
+                self._writer.add(url=item["url"], canonical_url=item["canonical_url"],
+                                 fetched_url=item["fetched_url"], status=item["status"],
+                                 http_headers=item["http_headers"], body=item["body"],
+                                 request_headers=item.get("request_headers"), kind=item["kind"],
+                                 feed=item.get("feed"), extra=extra)
         except ArchiveError:
-            self.stats.errors["archive_error"] += 1
+            if revisit is not None:
+                self.stats.revisit_errors["archive_error"] += 1
+            else:
+                self.stats.errors["archive_error"] += 1
             raise
-        self._pending_keys.append(item["canonical_url"])
-        if item.get("discovered_canonical"):
-            self._pending_keys.append(item["discovered_canonical"])
-        self.stats.archived += 1
+        if revisit is not None:
+            self._revisit_archived(item, revisit, sha256)
+        else:
+            self._pending_keys.append(item["canonical_url"])
+            if item.get("discovered_canonical"):
+                self._pending_keys.append(item["discovered_canonical"])
+            self.stats.archived += 1
+            if item["kind"] == "article":
+                self._pending_queue.append(("enqueue", {
+                    "url": item["url"], "canonical": item["canonical_url"], "fetched_at": self.now(),
+                    "sha256": sha256, **_validators(item["http_headers"])}))
         if self._writer.count >= self.batch_size:
             self.commit()
 
+    def _revisit_archived(self, item: dict[str, Any], entry: QueueEntry, sha256: str) -> None:
+        status = item["status"]
+        if status == 304:
+            answer = "not_modified"
+        elif status in GONE_STATUSES:
+            answer = "gone"
+        elif 300 <= status < 400:
+            answer = "redirected"
+        else:
+            answer = "same_bytes" if sha256 == entry.sha256 else "changed"
+        self.stats.revisits[answer] += 1
+        self._pending_queue.append(("revisited", {"canonical": entry.canonical, "at": self.now(), "status": status,
+                                                  "sha256": sha256, **_validators(item["http_headers"])}))
+
+    # --- revisits ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock or datetime.now(UTC)
+
+    @property
+    def discovering(self) -> bool:
+        """Whether another spider of this source is still running (revisits wait for new articles)."""
+        return self.closed_spiders < self.spider_count - 1
+
+    def revisits_due(self) -> list[QueueEntry]:
+        due, deferred = self.revisits.due(self.now())
+        self.stats.revisits.update(due=len(due) + deferred, deferred=deferred)
+        self.stats.revisits += Counter()  # drops zero counts: the report lists what happened
+        return due
+
+    def revisit_sent(self) -> None:
+        self.stats.revisits["sent"] += 1
+
+    def revisit_failed(self, reason: str) -> None:
+        self.stats.revisit_errors[reason] += 1
+
     def commit(self) -> None:
-        """Publish the open batch, then mark its URLs seen (in that order: see the module docstring)."""
-        writer, keys = self._writer, self._pending_keys
-        self._writer, self._pending_keys = None, []
+        """Publish the open batch, then mark its URLs seen and move the revisit queue (in that order: see the
+        module docstring)."""
+        writer, keys, queue_changes = self._writer, self._pending_keys, self._pending_queue
+        self._writer, self._pending_keys, self._pending_queue = None, [], []
         if writer is None:
             return
         try:
@@ -289,6 +366,10 @@ class SourceRun:
         if final is not None:
             self.state.absorb(writer.batch_id, keys)
             self.new_batches.append(final)
+            for change, args in queue_changes:
+                getattr(self.revisits, change)(**args)
+            if queue_changes:
+                self.revisits.save()
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -297,6 +378,7 @@ class SourceRun:
 
     def spider_closed(self, reason: str) -> None:
         self.open_spiders -= 1
+        self.closed_spiders += 1
         if reason != "finished":
             self.clean = False
         if self.open_spiders == 0:
@@ -309,6 +391,7 @@ class SourceRun:
         DOWNLOAD_TIMEOUT), and whoever asked may kill us before that ends.
         """
         self.clean = False
+        self.stopping = True
         self._commit_or_fail()
 
     def _commit_or_fail(self) -> None:
@@ -327,6 +410,11 @@ class SourceRun:
         self._commit_or_fail()
         if self.stats.in_flight > 0:  # requests a shutdown left unanswered
             self.stats.errors["interrupted"] += self.stats.in_flight
+        if self.stats.revisits_in_flight > 0:  # not archived: still due next crawl
+            self.stats.revisit_errors["interrupted"] += self.stats.revisits_in_flight
+        r = self.stats.revisits
+        if r["due"] > r["sent"] + r["deferred"]:  # a stop came before they were sent: still due next crawl
+            r["stopped"] = r["due"] - r["sent"] - r["deferred"]
         if self.clean:
             merged = {**self.validators,
                       **{u: v for u, v in self.new_validators.items() if u not in self.tainted}}

@@ -40,10 +40,10 @@ async def wait_turn(host: str, delay: float, concurrency: int) -> None:
             _last_start[host] = now
             _in_flight[host] += 1
             return
-        await _sleep(max(due - now, 0.01))
+        await reactor_sleep(max(due - now, 0.01))
 
 
-async def _sleep(seconds: float) -> None:
+async def reactor_sleep(seconds: float) -> None:
     """A reactor timer: works under whichever Twisted reactor the host process installed."""
     from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one first
 

@@ -31,9 +31,11 @@ from twisted.internet import task
 
 from crawlers import settings as project_settings
 from crawlers.crawl_state import SourceRun
+from crawlers.revisit import now_setting
 from crawlers.rewrite import parse_rules
 from crawlers.spiders import FeedSpider, ListingSpider, SitemapSpider, TelegramSpider
 from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.revisit import RevisitSpider
 from crawlers.stats import CrawlReport
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, select
@@ -54,6 +56,8 @@ def spiders_for(source: Source) -> list[type[SourceSpider]]:
         chosen.append(ListingSpider)
     if discovery.telegram:
         chosen.append(TelegramSpider)
+    if source.revisits.enabled:
+        chosen.append(RevisitSpider)  # last: it waits for the others (new articles first)
     return chosen
 
 
@@ -102,7 +106,8 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         scrapy_settings = source_settings(source, settings, overrides)
         stop_wait = float(scrapy_settings["MEDIAMON_STOP_WAIT"])  # not a politeness setting: the same for all
         run = SourceRun(source, state_root, archive_dir, int(scrapy_settings["MEDIAMON_BATCH_SIZE"]),
-                        page_budget=int(scrapy_settings["MEDIAMON_MAX_DISCOVERY_PAGES"]))
+                        page_budget=int(scrapy_settings["MEDIAMON_MAX_DISCOVERY_PAGES"]),
+                        clock=now_setting(scrapy_settings.get("MEDIAMON_REVISIT_NOW")))
         report.sources[source.id] = run.stats
         if not run.open():
             log.error("%s: %s", source.id, run.stats.fatal)
@@ -110,6 +115,7 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         if not source.politeness.obey_robots:
             log.warning("%s: robots.txt NOT obeyed: %s", source.id, source.politeness.robots_override_reason)
         runs.append(run)
+        run.spider_count = len(spiders_for(source))
         for spider_cls in spiders_for(source):
             process.crawl(Crawler(spider_cls, ScrapySettings(scrapy_settings)), source=source, run=run)
     if runs:

@@ -34,6 +34,9 @@ MEDIAMON_MAX_DISCOVERY_PAGES = 500
 MEDIAMON_SITEMAP_MAX_DEPTH = 3
 # After SIGTERM, seconds the spiders get to close (requests in flight) before the crawl ends without them.
 MEDIAMON_STOP_WAIT = 10.0
+# The clock of the revisit schedule (ISO time; unset: the real time). Tests and replays move it to test
+# +1h / +6h revisits without waiting for them.
+MEDIAMON_REVISIT_NOW = None
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 MEDIAMON_RETRY_BACKOFF = 2.0

@@ -2,7 +2,9 @@
 
 Every unique article URL a crawl finds ends in exactly one bucket: already
 seen (not fetched), archived, blocked (by reason) or an error (by reason).
-Discovery pages (feeds, sitemaps, lists, Telegram pages) are counted apart.
+Discovery pages (feeds, sitemaps, lists, Telegram pages) are counted apart, and
+so are revisits of archived articles: every due revisit is sent or deferred
+(per-run cap) or left by a stop, and every one sent ends in one answer bucket.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ BLOCKED_REASONS = frozenset({"js_challenge", "http_403", "http_429", "http_451"}
 TRANSIENT_REASONS = frozenset({"http_429", "http_500", "http_502", "http_503", "http_504", "timeout", "connection",
                                "dns", "js_challenge", "http_403", "interrupted"})
 
+# What a sent revisit found: 304, the same bytes, a new version, gone (404/410), redirected elsewhere.
+REVISIT_ANSWERS = ("not_modified", "same_bytes", "changed", "gone", "redirected")
+
 
 @dataclass
 class SourceStats:
@@ -36,6 +41,8 @@ class SourceStats:
     duplicate_links: int = 0
     skipped_links: int = 0
     fatal: str | None = None
+    revisits: Counter[str] = field(default_factory=Counter)
+    revisit_errors: Counter[str] = field(default_factory=Counter)
 
     def outcome(self, reason: str) -> None:
         (self.blocked if reason in BLOCKED_REASONS else self.errors)[reason] += 1
@@ -44,8 +51,15 @@ class SourceStats:
     def in_flight(self) -> int:
         return self.found - self.already_seen - self.archived - sum(self.blocked.values()) - sum(self.errors.values())
 
+    @property
+    def revisits_in_flight(self) -> int:
+        r = self.revisits
+        return r["sent"] - sum(r[k] for k in REVISIT_ANSWERS) - sum(self.revisit_errors.values())
+
     def adds_up(self) -> bool:
-        return self.in_flight == 0
+        r = self.revisits
+        return (self.in_flight == 0 and self.revisits_in_flight == 0
+                and r["due"] == r["sent"] + r["deferred"] + r["stopped"])
 
     @property
     def failed(self) -> bool:
@@ -54,7 +68,7 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("page_errors", "page_warnings", "blocked", "errors"):
+        for key in ("page_errors", "page_warnings", "blocked", "errors", "revisits", "revisit_errors"):
             data[key] = dict(getattr(self, key))
         data["failed"] = self.failed
         data["adds_up"] = self.adds_up()

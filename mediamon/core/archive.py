@@ -13,7 +13,9 @@ manifest line describes one archived item: url, canonical_url, source,
 fetched_at, status, content_type, sha256 (of the body), warc_file, offset (of
 the WARC response record), fetched_url (the rewritten URL actually requested),
 feed (metadata the feed/list carried: title, published, summary, ...), kind
-("article" or "telegram_post").
+("article" or "telegram_post"). A revisit of an archived article (``revisit``,
+``revisit_of`` = the sha256 it was compared with) whose answer was 304 or the
+same bytes is a WARC ``revisit`` record (``warc_type``), with headers and no body.
 
 This module knows files and WARC, nothing about Scrapy or documents.
 """
@@ -45,6 +47,8 @@ from mediamon.core.errors import OperationFailed
 WARC_NAME = "records.warc.gz"
 MANIFEST_NAME = "manifest.jsonl"
 INCOMING = ".incoming"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 
 
 class ArchiveError(OperationFailed):
@@ -85,6 +89,11 @@ class ManifestRecord(BaseModel):
     provenance: Literal["live", "wayback", "commoncrawl", "import"] = "live"
     archive_url: str | None = None
     captured_at: datetime | None = None
+    # A scheduled re-fetch of an article archived before (crawlers.revisit): what it was compared with, and
+    # whether the WARC holds a full response or only a ``revisit`` record (304 / same bytes: nothing re-stored)
+    revisit: bool = False
+    revisit_of: str | None = None
+    warc_type: Literal["response", "revisit"] = "response"
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -155,6 +164,40 @@ class BatchWriter:
                       "warc_file": WARC_NAME, "offset": offset, "fetched_url": fetched_url, "kind": kind,
                       "feed": feed or {}}
             entry = ManifestRecord(**{**fields, **(extra or {})})  # extra may refine (e.g. a record's own source)
+            self._manifest_fh.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise ArchiveError(f"cannot write to archive {self.work_dir}: {exc}") from exc
+        self.count += 1
+        return entry
+
+    def add_revisit(self, *, url: str, canonical_url: str, fetched_url: str, status: int,
+                    http_headers: list[tuple[str, str]], request_headers: list[tuple[str, str]], payload_sha256: str,
+                    refers_to_date: datetime | None, fetched_at: datetime | None = None,
+                    extra: dict[str, Any] | None = None) -> ManifestRecord:
+        """A WARC ``revisit`` record: the page answered 304 (server-not-modified) or the same bytes
+        (identical-payload-digest); the headers are kept as evidence, the body is not stored again."""
+        fetched_at = fetched_at or datetime.now(UTC)
+        profile = REVISIT_NOT_MODIFIED if status == 304 else REVISIT_IDENTICAL
+        try:
+            warc_date = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            offset = self._warc_fh.tell()
+            record = self._writer.create_warc_record(
+                url, "revisit", http_headers=StatusAndHeaders(f"{status} {_reason(status)}", http_headers,
+                                                              protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": warc_date, "WARC-Profile": profile,
+                                   "WARC-Refers-To-Target-URI": url, "WARC-Payload-Digest-SHA256": payload_sha256,
+                                   **({"WARC-Refers-To-Date": refers_to_date.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                                      if refers_to_date else {})})
+            self._writer.write_record(record)
+            self._writer.write_record(self._writer.create_warc_record(
+                url, "request", payload=io.BytesIO(b""),
+                http_headers=StatusAndHeaders(f"GET {_path_of(url)} HTTP/1.1", request_headers, is_http_request=True),
+                warc_headers_dict={"WARC-Date": warc_date}))
+            fields = {"batch": self.batch_id, "url": url, "canonical_url": canonical_url, "source": self.source,
+                      "fetched_at": fetched_at, "status": status, "sha256": payload_sha256, "warc_file": WARC_NAME,
+                      "offset": offset, "fetched_url": fetched_url, "revisit": True, "revisit_of": payload_sha256,
+                      "warc_type": "revisit"}
+            entry = ManifestRecord(**{**fields, **(extra or {})})
             self._manifest_fh.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
         except OSError as exc:
             raise ArchiveError(f"cannot write to archive {self.work_dir}: {exc}") from exc
@@ -272,6 +315,7 @@ class _Response:
     body: bytes
     http_headers: list[tuple[str, str]]
     warc_headers: dict[str, str]
+    rec_type: str = "response"
 
 
 class _WarcScan:
@@ -286,7 +330,7 @@ class _WarcScan:
             with open(self.path, "rb") as fh:
                 iterator = ArchiveIterator(fh)
                 for record in iterator:
-                    if record.rec_type == "response":
+                    if record.rec_type in ("response", "revisit"):
                         body = record.content_stream().read()  # before asking the offset: that consumes the record
                         yield _response(iterator.get_record_offset(), record, body)
         # warcio raises whatever its parsers hit on damaged bytes (ArchiveLoadFailed, zlib.error, EOFError,
@@ -297,7 +341,7 @@ class _WarcScan:
 
 def _response(offset: int, record: Any, body: bytes) -> _Response:
     headers = list(record.http_headers.headers) if record.http_headers else []
-    return _Response(offset, body, headers, dict(record.rec_headers.headers))
+    return _Response(offset, body, headers, dict(record.rec_headers.headers), record.rec_type)
 
 
 def _read_at(path: Path, offset: int) -> _Response:
@@ -305,7 +349,7 @@ def _read_at(path: Path, offset: int) -> _Response:
     with open(path, "rb") as fh:
         fh.seek(offset)
         record = next(iter(ArchiveIterator(fh)))
-        if record.rec_type != "response":
+        if record.rec_type not in ("response", "revisit"):
             raise ValueError(f"a {record.rec_type} record, not a response")
         return _response(offset, record, record.content_stream().read())
 
@@ -360,6 +404,12 @@ def _size(path: Path) -> int | str:
 def _checked(entry: ManifestRecord, response: _Response, batch_dir: Path) -> ArchivedRecord | MissingRecord:
     """The record, unless its body is not what was archived (a truncated or altered WARC reads short or wrong,
     an altered manifest line names a different digest: either file's damage makes the record untrustworthy)."""
+    if response.rec_type == "revisit":  # no body by design: the record says which payload it repeats
+        expected = response.warc_headers.get("WARC-Payload-Digest-SHA256")
+        if entry.warc_type != "revisit" or (entry.sha256 and expected != entry.sha256):
+            return MissingRecord(entry, ARCHIVE_RECORD_CORRUPT, f"offset {entry.offset} is a revisit record of "
+                                                                f"{expected}; the manifest says {entry.sha256}")
+        return ArchivedRecord(manifest=entry, body=b"", http_headers=response.http_headers, batch_dir=batch_dir)
     actual = hashlib.sha256(response.body).hexdigest()
     for expected in (response.warc_headers.get("WARC-Payload-Digest-SHA256"), entry.sha256):
         if expected and actual != expected:

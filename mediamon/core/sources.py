@@ -9,15 +9,16 @@ reading code. This module validates; it does not crawl.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from mediamon.core.configfile import ConfigFileError, read_yaml
-from mediamon.core.durations import is_duration
+from mediamon.core.durations import is_duration, parse_duration
 from mediamon.core.errors import ConfigError
 
 SOURCES_FILE = "sources.yaml"
@@ -150,6 +151,29 @@ class Politeness(_Strict):
         return self
 
 
+class Revisits(_Strict):
+    """When an archived article is fetched again to catch edits and deletions (crawlers.revisit).
+
+    Each article is revisited ``schedule[i]`` after it was first archived (a
+    decaying schedule: most edits come in the first hours), then dropped. A run
+    sends at most ``max_per_run`` revisits, after the new articles; the rest wait
+    for the next run, counted as deferred. The queue keeps at most ``max_queue``
+    articles (the oldest are dropped first, counted).
+    """
+
+    enabled: bool = True
+    schedule: Annotated[list[Annotated[timedelta, BeforeValidator(parse_duration)]], Field(min_length=1)] = [
+        timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(days=3), timedelta(days=14)]
+    max_per_run: int = Field(default=200, ge=0)
+    max_queue: int = Field(default=20_000, ge=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Revisits:
+        if any(b <= a for a, b in zip(self.schedule, self.schedule[1:], strict=False)):
+            raise ValueError("schedule must be increasing (times after the article was first seen)")
+        return self
+
+
 class Selectors(_Strict):
     """CSS hints for extraction; processing falls back to trafilatura when absent or empty."""
 
@@ -175,6 +199,7 @@ class Source(_Strict):
     schedule: Annotated[str, AfterValidator(_schedule)]
     discovery: Discovery
     politeness: Politeness = Politeness()
+    revisits: Revisits = Revisits()
     selectors: Selectors = Selectors()
     article_url_patterns: list[Regex] = []
 

@@ -3,7 +3,9 @@
 Requests arrive as ``/<real host>/<real path>`` (what MEDIAMON_URL_REWRITE
 produces). Every request is logged (host, path, status, User-Agent, validators)
 so tests can assert what the crawler did and did not fetch. Transient faults
-(connection reset, 429, 503) hit only the first request of their URL.
+(connection reset, 429, 503) hit only the first request of their URL. With a
+clock (``set_clock``, or ``GET /_mirror/clock?at=ISO``), the pages of
+``changing`` are served too, as they are at that time.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from mediamon.devtools.mirror import catalog as catalog_mod
+from mediamon.devtools.mirror import changing
 from mediamon.devtools.mirror.corpus import load_corpus
 
 
@@ -45,7 +49,8 @@ class MirrorServer:
     """``with MirrorServer(faults=True) as mirror:`` serves every site on ``mirror.base_url``."""
 
     def __init__(self, corpus_dir: Path | None = None, faults: bool = False, host: str = "127.0.0.1",
-                 port: int = 0, shared_dir: Path | None = None, retry_after: int = 1) -> None:
+                 port: int = 0, shared_dir: Path | None = None, retry_after: int = 1,
+                 clock: datetime | None = None) -> None:
         self.corpus = load_corpus(corpus_dir)
         self.faults = faults
         self.retry_after = retry_after
@@ -53,6 +58,7 @@ class MirrorServer:
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._faulted: set[tuple[str, str]] = set()
+        self.clock = clock  # None: no changing pages
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -93,6 +99,10 @@ class MirrorServer:
         with self._lock:
             self.requests.append(entry)
 
+    def set_clock(self, at: datetime) -> None:
+        """Move the changing pages to how they are at ``at``."""
+        self.clock = at
+
     def first_time(self, key: tuple[str, str]) -> bool:
         with self._lock:
             if key in self._faulted:
@@ -123,7 +133,10 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
                                      time.monotonic(), received))
 
         def _serve(self, host: str, path: str) -> int:
-            resource = mirror.catalog.resources.get((host, path))
+            if host == "_mirror":
+                return self._admin(path)
+            resource = changing.resource(mirror.clock, host, path) if mirror.clock else None
+            resource = resource or mirror.catalog.resources.get((host, path))
             if resource is None:
                 return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
             ua = self.headers.get("User-Agent", "")
@@ -147,6 +160,19 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 if self._not_modified(etag, modified):
                     return self._send(304, b"", None, headers)
             return self._send(resource.status, resource.body, resource.content_type, headers)
+
+        def _admin(self, path: str) -> int:
+            """``/_mirror/clock?at=ISO``: set the clock of the changing pages (a mirror in another process)."""
+            parts = urlsplit(path)
+            at = parse_qs(parts.query).get("at", [""])[0]
+            try:
+                clock = datetime.fromisoformat(at)
+            except ValueError:
+                return self._send(400, b"at=ISO time expected", "text/plain")
+            if parts.path != "/clock":
+                return self._send(404, b"unknown admin path", "text/plain")
+            mirror.set_clock(clock if clock.tzinfo else clock.replace(tzinfo=UTC))
+            return self._send(200, mirror.clock.isoformat().encode(), "text/plain")
 
         def _not_modified(self, etag: str, modified: datetime) -> bool:
             if_none_match = self.headers.get("If-None-Match")

@@ -1,0 +1,154 @@
+"""The revisit queue: when each archived article is fetched again, to catch its edits and deletions.
+
+State sources rewrite and remove what they published, mostly in the first hours
+(a headline softened, a figure corrected, a comment pulled). Every article
+archived by a crawl enters the queue; it is fetched again ``schedule[i]`` after
+it was first archived (``sources.yaml`` ``revisits``; default +1h, +6h, +24h,
++3d, +14d) and leaves the queue after the last step or once it is gone. A crawl
+that comes late skips the steps already past, so an article is never revisited
+twice in a row for one missed schedule.
+
+The queue lives in ``<crawl-state>/<source>/revisits.json`` and is bounded
+(``max_queue``, oldest first out, counted). Like the seen-store, it changes
+only when the batch holding the revisit's answer is committed: a crash before
+the commit repeats the revisit (processing recognises a version it has by its
+content), a crash after it has the answer archived. Nothing here fetches: the
+revisit spider does, within the source's politeness budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mediamon.core.sources import Revisits
+
+log = logging.getLogger(__name__)
+
+QUEUE_FILE = "revisits.json"
+GONE_STATUSES = frozenset({404, 410})  # the page is gone: recorded once, not revisited again
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass
+class QueueEntry:
+    """One article waiting for its next revisit, with what the last archived answer was."""
+
+    url: str  # the URL as archived: what is fetched again
+    canonical: str
+    first_seen: datetime
+    step: int  # index in the schedule of the next revisit
+    sha256: str | None  # of the last archived body: an identical answer is a revisit record, not a version
+    fetched_at: datetime | None  # when that body was archived (WARC-Refers-To-Date)
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def due_at(self, schedule: list[timedelta]) -> datetime:
+        return self.first_seen + schedule[self.step]
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("first_seen", "fetched_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QueueEntry:
+        return cls(**{**data, "first_seen": datetime.fromisoformat(data["first_seen"]),
+                      "fetched_at": datetime.fromisoformat(data["fetched_at"]) if data.get("fetched_at") else None})
+
+
+class RevisitQueue:
+    """The persistent queue of one source; ``counts`` says what happened to it in this crawl."""
+
+    def __init__(self, state_dir: Path, config: Revisits) -> None:
+        self.path = state_dir / QUEUE_FILE
+        self.config = config
+        self.entries: dict[str, QueueEntry] = {}
+        self.counts: Counter[str] = Counter()
+
+    def load(self) -> RevisitQueue:
+        if not self.path.exists():
+            return self
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries = {e["canonical"]: QueueEntry.from_json(e) for e in raw}
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            # written atomically, so this is damage from outside: say so and start an empty queue
+            log.error("%s is unreadable (%s); revisits start again from an empty queue", self.path, exc)
+            self.counts["queue_unreadable"] += 1
+        return self
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps([e.as_json() for e in self.entries.values()], ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def due(self, now: datetime) -> tuple[list[QueueEntry], int]:
+        """The entries to revisit in this run (oldest due first, at most ``max_per_run``) and how many wait."""
+        if not self.config.enabled:
+            return [], 0
+        ready = sorted((e for e in self.entries.values() if e.due_at(self.config.schedule) <= now),
+                       key=lambda e: e.due_at(self.config.schedule))
+        chosen = ready[: self.config.max_per_run]
+        return chosen, len(ready) - len(chosen)
+
+    # --- applied when the batch holding the answer is committed ---------------------------
+
+    def enqueue(self, url: str, canonical: str, fetched_at: datetime, sha256: str | None, etag: str | None,
+                last_modified: str | None) -> None:
+        """A newly archived article: its first revisit is ``schedule[0]`` from now."""
+        if not self.config.enabled or canonical in self.entries:
+            return
+        self.entries[canonical] = QueueEntry(url, canonical, fetched_at, 0, sha256, fetched_at, etag, last_modified)
+        self.counts["queued"] += 1
+        excess = len(self.entries) - self.config.max_queue
+        if excess > 0:
+            for old in sorted(self.entries.values(), key=lambda e: e.first_seen)[:excess]:
+                del self.entries[old.canonical]
+            self.counts["dropped_queue_full"] += excess
+
+    def revisited(self, canonical: str, at: datetime, status: int, sha256: str | None = None,
+                  etag: str | None = None, last_modified: str | None = None) -> None:
+        """An archived revisit answer: advance past every step already due, or retire the entry."""
+        entry = self.entries.get(canonical)
+        if entry is None:
+            return
+        if status in GONE_STATUSES or status in REDIRECT_STATUSES:
+            del self.entries[canonical]  # deleted or moved away: recorded with its evidence, not asked again
+            self.counts["retired_gone"] += 1
+            return
+        if status != 304 and sha256:
+            entry.sha256, entry.fetched_at = sha256, at
+            entry.etag, entry.last_modified = etag, last_modified
+        schedule = self.config.schedule
+        entry.step += 1
+        while entry.step < len(schedule) and entry.first_seen + schedule[entry.step] <= at:
+            entry.step += 1
+            self.counts["steps_skipped"] += 1
+        if entry.step >= len(schedule):
+            del self.entries[canonical]
+            self.counts["retired_done"] += 1
+
+
+def now_setting(value: str | None) -> datetime:
+    """The crawl's clock for the schedule: ``MEDIAMON_REVISIT_NOW`` (tests, replays) or the real time."""
+    if not value:
+        return datetime.now(UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

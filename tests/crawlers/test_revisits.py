@@ -1,0 +1,74 @@
+"""Revisits against the mirror's changing pages: a decaying schedule, conditional requests, the answers archived
+as they came (304 / same bytes as WARC revisit records, a new version, 404, redirect), counts that add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crawlers.revisit import QUEUE_FILE
+from mediamon.core.archive import ArchivedRecord, iter_batches, iter_records, read_manifest
+from mediamon.devtools.mirror import changing
+from mediamon.devtools.mirror.server import MirrorServer
+from tests.support.changing import FIRST_CRAWL, FIRST_REVISIT, SECOND_REVISIT, changing_sources, crawl_at
+
+pytestmark = pytest.mark.slow
+
+
+def _entries(data_dir: Path) -> list:
+    return [e for b in iter_batches(data_dir / "archive") for e in read_manifest(b)]
+
+
+def test_revisit_cycle_records_each_answer_as_it_came(tmp_path: Path) -> None:
+    sources = changing_sources(tmp_path)
+    with MirrorServer(clock=FIRST_CRAWL) as mirror:
+        code, report, err = crawl_at(mirror, tmp_path, sources, FIRST_CRAWL)
+        assert code == 0, err
+        stats = report["sources"]["tass-ru"]
+        assert stats["archived"] == len(changing.SCENARIOS) and stats["revisits"].get("due", 0) == 0
+        queue = json.loads((tmp_path / "crawl-state" / "tass-ru" / QUEUE_FILE).read_text())
+        assert sorted(e["url"] for e in queue) == sorted(s.url for s in changing.SCENARIOS)
+
+        # +1h05: every page is due once; nothing is fetched before its time
+        code, report, err = crawl_at(mirror, tmp_path, sources, FIRST_REVISIT)
+        assert code == 0, err
+        stats = report["sources"]["tass-ru"]
+        assert stats["adds_up"], stats
+        assert stats["archived"] == 0  # no new article: the feed lists only what was seen
+        assert stats["revisits"] == {"due": 8, "sent": 8, "changed": 5, "not_modified": 1, "gone": 1,
+                                     "redirected": 1}
+        revisit_requests = [r for r in mirror.requests if r.path.startswith(f"/{changing.SECTION}/")]
+        assert all(r.if_none_match for r in revisit_requests[-8:])  # conditional, with the archived ETag
+        records = {e.url: e for e in _entries(tmp_path) if e.revisit}
+        by_name = {s.name: records[s.url] for s in changing.SCENARIOS}
+        assert by_name["unchanged"].warc_type == "revisit" and by_name["unchanged"].status == 304
+        assert by_name["deleted"].status == 404 and by_name["deleted"].warc_type == "response"
+        assert by_name["redirected"].status == 301
+        assert by_name["headline"].revisit_of and by_name["headline"].revisit_of != by_name["headline"].sha256
+        # every record, revisit records included, reads back from the WARC intact
+        for batch in iter_batches(tmp_path / "archive"):
+            assert all(isinstance(r, ArchivedRecord) for r in iter_records(batch)), batch
+
+        # +6h05: the +6h step; gone and moved pages are not asked again, the rest did not change
+        code, report, err = crawl_at(mirror, tmp_path, sources, SECOND_REVISIT)
+        assert code == 0, err
+        # the soft-404 page sends no validators: its same bytes are a revisit record too
+        assert report["sources"]["tass-ru"]["revisits"] == {"due": 6, "sent": 6, "not_modified": 5, "same_bytes": 1}
+
+
+def test_per_run_cap_defers_and_counts(tmp_path: Path) -> None:
+    sources = changing_sources(tmp_path)
+    with MirrorServer(clock=FIRST_CRAWL) as mirror:
+        assert crawl_at(mirror, tmp_path, sources, FIRST_CRAWL)[0] == 0
+        patched = sources.read_text().replace("id: tass-ru", "id: tass-ru\n  revisits: {max_per_run: 3}")
+        sources.write_text(patched)
+        code, report, err = crawl_at(mirror, tmp_path, sources, FIRST_REVISIT)
+        assert code == 0, err
+        revisits = report["sources"]["tass-ru"]["revisits"]
+        assert revisits["due"] == 8 and revisits["sent"] == 3 and revisits["deferred"] == 5
+        assert report["sources"]["tass-ru"]["adds_up"]
+        # the deferred ones are still due: the next run sends the next three
+        code, report, _ = crawl_at(mirror, tmp_path, sources, FIRST_REVISIT)
+        assert report["sources"]["tass-ru"]["revisits"]["due"] == 5
