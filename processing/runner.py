@@ -19,8 +19,14 @@ WARC still name), counted in ``batches_damaged`` and marked done with the error,
 so it is not retried forever while the other batches proceed; once the manifest
 is repaired, ``mediamon reprocess`` processes it again.
 
+Revisits (``processing.changes``): a revisit's answer that is no page (304, the
+same bytes, 404/410, a redirect, a soft-404) is a ``revisit_answer`` — recorded
+in the versions index when it says the page is gone — and a document older than
+the newest version of its article is ``superseded`` (not indexed over it).
+
 records_archived (what the batch's files list) = records_in = created + updated
-+ unchanged + failed (dead letters) + quarantined, always.
++ unchanged + failed (dead letters) + quarantined + revisit_answers + superseded,
+always.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, sources_by_id
 from processing import language
+from processing.changes.config import ChangeRules, load_change_rules
+from processing.changes.versions import VersionStage, split_answers
+from processing.changes.versions import ensure_index as ensure_versions_index
 from processing.dedup import GroupLock, assign_groups
 from processing.quarantine import QuarantineEntry, write_batch
 from processing.record import Outcome, RecordInput, build_document
@@ -87,6 +96,11 @@ class ProcessReport:
     dates_feed_disagrees: int = 0  # documents whose page time contradicts the feed's (the page's wins)
     boilerplate_lines_removed: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
+    revisit_answers: int = 0  # 304 / same bytes / gone: no document to build
+    superseded: int = 0  # older than the newest version of the article: not indexed over it
+    versions_new: int = 0  # substantive changes found (new versions)
+    versions_cosmetic: int = 0  # revisits that differed only cosmetically (no version)
+    deletions: int = 0  # revisits that found the page gone (404/410, redirect away, soft-404)
 
     @property
     def documents(self) -> int:
@@ -98,7 +112,7 @@ class ProcessReport:
 
     def adds_up(self) -> bool:
         return self.records_archived == self.records_in == (
-            self.documents + self.failed + sum(self.quarantined.values()))
+            self.documents + self.failed + sum(self.quarantined.values()) + self.revisit_answers + self.superseded)
 
     def add(self, other: ProcessReport) -> None:
         for name, value in asdict(other).items():
@@ -155,6 +169,7 @@ class RunContext:
     sources: dict[str, Source]
     rules: ProcessingRules
     pool: ProcessPoolExecutor | None
+    change_rules: ChangeRules
     on_record: Callable[[int], None] = lambda n: None
 
 
@@ -191,14 +206,17 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
         log.error("batch %s is damaged, its %d records are quarantined: %s", batch_id, len(entries), damage)
         items = [MissingRecord(e, MANIFEST_UNREADABLE, damage) for e in entries]
         report.batches_damaged = 1
-    readable = [i for i in items if isinstance(i, ArchivedRecord)]
+    readable, answers = split_answers([i for i in items if isinstance(i, ArchivedRecord)], ctx.sources,
+                                      ctx.change_rules)
     quarantined = [QuarantineEntry(i.reason, i.detail, i.manifest) for i in items if isinstance(i, MissingRecord)]
     report.quarantined.update(q.reason for q in quarantined)
-    report.records_in = len(quarantined)
+    report.revisit_answers = len(answers)
+    report.records_in = len(quarantined) + len(answers)
     # independent of what was read: the manifest's own count (and the WARC's unlisted responses)
     report.records_archived = len(entries) + (report.quarantined[MANIFEST_RECORD_MISSING] if damage is None else 0)
-    ctx.on_record(len(quarantined))
+    ctx.on_record(len(quarantined) + len(answers))
     docs: list[Document] = []
+    revisits: set[str] = set()
     for record, outcome in _outcomes(ctx, readable):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
@@ -209,15 +227,23 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
             report.quarantined[outcome.reason or "unknown"] += 1
         else:
             docs.append(outcome.document)
+            if record.revisit:
+                revisits.add(outcome.document.id)
     alias = ctx.settings.docs_alias
     deadletter = DeadLetter(ctx.settings.deadletter_dir)
     with GroupLock(ctx.es, ledger.batches_index(ctx.settings)):
+        versions = VersionStage(ctx.es, ctx.settings, ctx.change_rules)
+        indexed = versions.apply(docs, answers, revisits, alias)
+        report.superseded = len(docs) - len(indexed)
+        docs = indexed
         grouping = assign_groups(ctx.es, alias, docs)
         counts = index_documents(ctx.es, alias, docs, deadletter)
         if grouping.regrouped:
             report.regrouped = index_documents(ctx.es, alias, grouping.regrouped, deadletter).sent
         ctx.es.indices.refresh(index=alias)  # the next batch's duplicate lookup must see these documents
     report.duplicates_exact, report.duplicates_near = grouping.exact, grouping.near
+    report.versions_new, report.versions_cosmetic = versions.counts.changed, versions.counts.cosmetic
+    report.deletions = versions.counts.deleted
     report.created, report.updated, report.unchanged, report.failed = (
         counts.created, counts.updated, counts.unchanged, counts.failed)
     write_batch(ctx.settings.data_dir, batch_id, quarantined)
@@ -225,7 +251,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     ledger.mark_done(ctx.es, ctx.settings, batch_id, {
         "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),
-        "duplicates": report.duplicates, "reprocessed_sources": sorted(only_sources) if only_sources else None,
+        "duplicates": report.duplicates, "versions": versions.counts.as_dict(),
+        "reprocessed_sources": sorted(only_sources) if only_sources else None,
         "damaged": damage})
     if not report.adds_up():  # cannot happen unless a stage drops records: fail loudly, never silently
         raise RuntimeError(f"batch {batch_id}: counts do not add up: {report.as_dict()}")
@@ -236,7 +263,8 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
     sources_file = settings.sources_path
     ctx = RunContext(settings=settings, es=es or make_client(settings),
                      sources=sources_by_id(load_sources(sources_file)),
-                     rules=load_processing_rules(settings.config_dir), pool=None)
+                     rules=load_processing_rules(settings.config_dir), pool=None,
+                     change_rules=load_change_rules(settings.config_dir))
     if workers > 1:
         ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                        initargs=(settings.config_dir, sources_file))
@@ -245,6 +273,7 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
     else:
         add_new_fields(ctx.es, settings)  # an upgrade's new Document fields, before its documents arrive
     ledger.ensure_index(ctx.es, settings)
+    ensure_versions_index(ctx.es, settings)
     return ctx
 
 

@@ -13,7 +13,7 @@ import logging
 import click
 from rich.logging import RichHandler
 
-from mediamon.cli import alerts, crawl, deadletter, es, process, run, search, setup
+from mediamon.cli import alerts, crawl, deadletter, es, history, process, run, search, setup
 from mediamon.cli.common import console
 
 # Clients that log every request's full URL at INFO or DEBUG, and a webhook URL holds its token:
@@ -35,5 +35,5 @@ def main(verbose: int) -> None:
 
 for command in (es.es, setup.setup, crawl.crawl, process.process, process.reprocess, process.extract,
                 run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
-                deadletter.deadletter):
+                deadletter.deadletter, history.history):
     main.add_command(command)

@@ -24,7 +24,7 @@ from elasticsearch import ApiError, Elasticsearch
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
 from mediamon.core.sources import SourcesError, load_sources
-from processing.alerts import flatline, match, new_term, spike, threshold
+from processing.alerts import deleted, edited, flatline, match, new_term, spike, threshold
 from processing.alerts.alert_state import StateStore, is_silenced
 from processing.alerts.deliver import send
 from processing.alerts.evidence import Candidate, Window
@@ -34,7 +34,7 @@ from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, Rul
 log = logging.getLogger(__name__)
 
 EVALUATORS = {"match": match.evaluate, "threshold": threshold.evaluate, "spike": spike.evaluate,
-              "new_term": new_term.evaluate}
+              "new_term": new_term.evaluate, "edited": edited.evaluate, "deleted": deleted.evaluate}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from processing.alerts.evidence import fmt_time
 from processing.store.kibana import DATA_VIEW_ID, discover_url
 
 DOCS_PER_ALERT_IN_DIGEST = 3
+DIFF_LINES = 12  # of an edited/deleted article's diff (the versions index keeps config/changes.yaml's diff_lines)
 # Slack's (and Mattermost's Slack-compatible) control characters, written as the entities both decode.
 CHAT_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Where Mattermost would read a mention (@name) or a Markdown link ([label](url)): a zero-width space breaks it.
@@ -105,6 +106,8 @@ def _section(alert: dict[str, Any], kibana_url: str | None, data_view: str, mark
                          f"(score {doc.get('alarmism', 0):.2f})")
         for span in doc.get("highlights", [])[:2]:
             lines.append(f"    > {markup.text(' '.join(span.split()))}")
+        for change in doc.get("diff", [])[:DIFF_LINES]:  # "- removed" / "+ added" lines of a changed article
+            lines.append(f"    {markup.text(' '.join(change.split()))}")
     if max_docs and len(docs) > max_docs:
         lines.append(f"  … and {len(docs) - max_docs} more")
     if kibana_url:

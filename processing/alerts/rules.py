@@ -156,7 +156,32 @@ class FlatlineRule(_Rule):
     time_field: TIME_FIELDS = "published_at"
 
 
-Rule = Annotated[MatchRule | ThresholdRule | SpikeRule | NewTermRule | FlatlineRule, Field(discriminator="type")]
+class _ChangeRule(_Rule):
+    """Rules over the versions index (processing.changes): the query is on version fields (title, lead, url)."""
+
+    sources: list[str] = Field(default_factory=list, description="source ids; empty: all")
+    narratives: list[str] = Field(default_factory=list, description="any of these narratives; empty: all")
+    speakers: list[str] = Field(default_factory=list, description="any of these speakers; empty: all")
+
+
+class EditedRule(_ChangeRule):
+    """A published article changed substantively (a new version), of at least one class and score."""
+
+    type: Literal["edited"]
+    classes: list[str] = Field(default_factory=list, description="any of these change classes; empty: any")
+    min_score: float = Field(default=0.0, ge=0, le=1)
+
+
+class DeletedRule(_ChangeRule):
+    """A published article is gone: 404/410, redirected to a section or home page, soft-404."""
+
+    type: Literal["deleted"]
+    how: list[str] = Field(default_factory=list, description="any of http_404, http_410, redirect_to_home, "
+                                                             "redirect_to_section, soft_404; empty: all")
+
+
+Rule = Annotated[MatchRule | ThresholdRule | SpikeRule | NewTermRule | FlatlineRule | EditedRule | DeletedRule,
+                 Field(discriminator="type")]
 
 
 class Retry(_Strict):
@@ -226,7 +251,8 @@ def _describe(raw: dict[str, Any], err: Any) -> str:
         rule_id = entry.get("id") if isinstance(entry, dict) else None
         where = f"rule {rule_id!r}" if rule_id else f"rule #{loc[1] + 1}"
         # drop the index and the union tag (the rule type) pydantic inserts
-        loc = [part for part in loc[2:] if part not in {"match", "threshold", "spike", "new_term", "flatline"}]
+        loc = [part for part in loc[2:] if part not in {"match", "threshold", "spike", "new_term", "flatline",
+                                                        "edited", "deleted"}]
     elif loc[:1] == ["channels"] and len(loc) > 1:
         where = f"channel {loc[1]!r}"
         loc = [p for p in loc[2:] if p not in {"webhook", "email", "file"}]
