@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -49,6 +50,18 @@ def find_history(es: Elasticsearch, settings: Settings, candidate_ids: list[str]
         if document is not None or versions:
             return History(doc_id, document, versions)
     return None
+
+
+def recent_changes(es: Elasticsearch, settings: Settings, since: datetime, until: datetime,
+                   size: int = 50) -> list[dict[str, Any]]:
+    """Versions after the first fetched in [since, until], newest first: the digest's "changed or removed"."""
+    index = versions_index(settings)
+    if not es.indices.exists(index=index):
+        return []
+    hits = es.search(index=index, size=size, sort=[{"fetched_at": "desc"}], source_excludes=["text"], query={
+        "bool": {"filter": [{"range": {"version": {"gt": 1}}},
+                            {"range": {"fetched_at": {"gte": since.isoformat(), "lte": until.isoformat()}}}]}})
+    return [hit["_source"] for hit in hits["hits"]["hits"]]
 
 
 def _document(es: Elasticsearch, settings: Settings, doc_id: str) -> dict[str, Any] | None:

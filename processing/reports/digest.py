@@ -31,6 +31,7 @@ from matplotlib.ticker import MaxNLocator
 from mediamon.core.settings import Settings
 from processing.alerts.alert_state import StateStore
 from processing.alerts.evidence import fmt_time
+from processing.changes.history import recent_changes
 from processing.enrich import ALARMIST_THRESHOLD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,6 +40,7 @@ OTHER = "other"
 TOP_DOCUMENTS = 20
 ALERT_DOCUMENTS = 5  # document links per alert in the table
 DUP_GROUPS = 20
+CHANGES = 30  # newest edited or removed articles listed
 
 
 Series = dict[str, list[tuple[datetime, int]]]  # name -> (bin start, documents) per bin
@@ -84,6 +86,7 @@ class DigestData:
     alarmist: list[dict[str, Any]] = field(default_factory=list)
     dup_groups: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # articles edited or removed (versions index)
     charted: tuple[datetime, datetime] | None = None  # the time range the charts show
     bin: Bin = BINS[1][1]
     indexed: tuple[datetime, datetime] | None = None  # first and last publication in the whole index
@@ -119,6 +122,7 @@ def write_report(settings: Settings, es: Elasticsearch, since: datetime, out_dir
 def gather(es: Elasticsearch, settings: Settings, since: datetime, until: datetime) -> DigestData:
     data = DigestData(since=since, until=until)
     data.alerts = StateStore(es, settings.alerts_index).alerts(since=since, until=until)
+    data.changes = recent_changes(es, settings, since, until, size=CHANGES)
     alias = settings.docs_alias
     period = {"range": {"published_at": {"gte": since.isoformat(), "lte": until.isoformat()}}}
     exists = es.indices.exists_alias(name=alias)

@@ -24,6 +24,7 @@ from mediamon.core.settings import Settings, redact_url, sends_local_password_el
 
 DATA_VIEW_ID = "mediamon-docs"  # the id Discover links and the dashboard refer to
 DEFAULT_ALIAS = "mediamon-docs"
+DEFAULT_VERSIONS = "mediamon-versions"  # processing.changes.versions: config/kibana/versions.ndjson
 RISON_SAFE = "(),:'!"  # left as is in Discover URLs, as Kibana itself writes them
 
 
@@ -61,7 +62,10 @@ def load_saved_objects(path: Path) -> list[dict[str, Any]]:
 
 def for_prefix(text: str, settings: Settings) -> str:
     """Point the objects at this deployment's alias (they are written for ``mediamon-docs``)."""
-    return text if settings.docs_alias == DEFAULT_ALIAS else text.replace(DEFAULT_ALIAS, settings.docs_alias)
+    if settings.docs_alias == DEFAULT_ALIAS:
+        return text
+    return text.replace(DEFAULT_ALIAS, settings.docs_alias).replace(DEFAULT_VERSIONS,
+                                                                    f"{settings.index_prefix}-versions")
 
 
 def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportReport:

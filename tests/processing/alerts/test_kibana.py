@@ -8,6 +8,9 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from processing.changes.versions import MAPPING as VERSION_MAPPING
+from processing.changes.versions import ensure_index as ensure_versions_index
+from processing.changes.versions import versions_index
 from processing.store.indexsetup import FIELD_MAPPINGS
 from processing.store.kibana import DATA_VIEW_ID, import_saved_objects, load_saved_objects
 from tests.support.paths import REPO
@@ -18,6 +21,7 @@ NARRATIVES = re.findall(r"^  - id: (\S+)", (REPO / "config" / "narratives.yaml")
 AGGREGATABLE = {name for name, spec in FIELD_MAPPINGS.items() if spec.get("type") in {"keyword", "date", "float"}}
 RECORDS = "___records___"  # Lens's pseudo-field of a count
 VERSION = re.compile(r"\d+\.\d+\.\d+")
+VERSIONS_VIEW = "mediamon-versions"
 LENS_TYPES = {"lnsXY", "lnsPie", "lnsDatatable", "lnsMetric"}
 
 
@@ -65,9 +69,9 @@ def test_every_reference_points_at_an_object_in_the_set():
 
 
 def test_data_view_is_on_the_alias_with_its_time_field():
-    [view] = by_type("index-pattern")
-    assert (view["id"], view["attributes"]["title"], view["attributes"]["timeFieldName"]) == \
-        (DATA_VIEW_ID, "mediamon-docs", "published_at")
+    views = {v["id"]: (v["attributes"]["title"], v["attributes"]["timeFieldName"]) for v in by_type("index-pattern")}
+    assert views == {DATA_VIEW_ID: ("mediamon-docs", "published_at"),
+                     VERSIONS_VIEW: ("mediamon-versions", "fetched_at")}
 
 
 def test_a_saved_search_per_narrative_and_one_for_recent_alarmist_documents():
@@ -109,12 +113,16 @@ def test_lens_panels_aggregate_on_aggregatable_fields_of_the_data_view():
 def test_every_saved_search_query_is_valid_against_the_real_index(es_settings, es_admin):
     searches = by_type("search")
     assert searches
+    ensure_versions_index(es_admin, es_settings)
     for obj in searches:
         query = search_query(obj)
         assert query["language"] == "lucene", obj["id"]
+        on_versions = obj["references"][0]["id"] == VERSIONS_VIEW
+        fields = VERSION_MAPPING["properties"] if on_versions else FIELD_MAPPINGS
         for field in re.findall(r"([a-z_]+):", query["query"]):
-            assert field in FIELD_MAPPINGS, f"{obj['id']}: unknown field {field}"
-        resp = es_admin.indices.validate_query(index=es_settings.docs_alias, explain=True,
+            assert field in fields, f"{obj['id']}: unknown field {field}"
+        index = versions_index(es_settings) if on_versions else es_settings.docs_alias
+        resp = es_admin.indices.validate_query(index=index, explain=True,
                                                query={"query_string": {"query": query["query"]}})
         assert resp["valid"], (obj["id"], resp.get("explanations"))
 
@@ -155,3 +163,5 @@ def test_import_posts_each_file_for_this_deployments_alias(es_settings):
     assert path == "/api/saved_objects/_import?overwrite=true" and headers["kbn-xsrf"]
     assert headers["Authorization"].startswith("Basic ")
     assert f'"title": "{es_settings.docs_alias}"'.encode() in body and b'"title": "mediamon-docs"' not in body
+    versions_body = next(b for _, _, b in received if b'"mediamon article versions"' in b)
+    assert f'"title": "{versions_index(es_settings)}"'.encode() in versions_body

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from mediamon.devtools.mirror import changing
 from mediamon.devtools.mirror.server import MirrorServer
 from processing.alerts.engine import run_alerts
 from processing.changes.versions import versions_index
+from processing.reports.digest import write_report
 from processing.runner import process_pending, reprocess
 from tests.support.alerting import config, fired
 from tests.support.changing import FIRST_CRAWL, FIRST_REVISIT, SECOND_REVISIT, changing_sources, crawl_at
@@ -126,6 +128,13 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
         texts = "\n".join(m["text"] for m in messages)
         assert "- page answers 404 Not Found" in texts
         assert f"- page redirects to a section page ({changing.SECTION_URL})" in texts
+
+        # the digest's "changed or removed" section lists them, and not the cosmetic change
+        html = write_report(settings, es_admin, datetime.now(UTC) - timedelta(days=1), tmp_path / "report").path \
+            .read_text()
+        section = html[html.index('id="changes"'):html.index("<h2>Alerts</h2>")]
+        assert section.count("<tr>") == 1 + 6 and "(cosmetic)" not in section and "(unchanged)" not in section
+        assert "removed</b>: redirect to section" in section and "number changed" in section
 
         # a crash after the revisit batch was committed, before the queue moved: the revisits are sent again
         (state / QUEUE_FILE).write_bytes(queue_before)
