@@ -47,6 +47,8 @@ from mediamon.core.errors import OperationFailed
 from mediamon.core.sources import Source
 
 log = logging.getLogger(__name__)
+# Where an item fetched from a web archive came from (ManifestRecord fields; a live fetch has none of them).
+ARCHIVE_CAPTURE_KEYS = ("provenance", "archive_url", "captured_at", "archive_range")
 
 
 class StateBusy(OperationFailed):
@@ -274,7 +276,7 @@ class SourceRun:
         whenever the disk filled up at a commit rather than at a write.
         """
         revisit: QueueEntry | None = item.get("revisit")
-        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical")
+        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical", *ARCHIVE_CAPTURE_KEYS)
                  if item.get(k) is not None}
         sha256 = hashlib.sha256(item["body"]).hexdigest()
         try:

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -85,20 +86,7 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
     sources = select(load_sources(path), source_ids, path)
     parse_rules(settings.url_rewrite)  # fail before starting anything
     archive_dir, state_root = settings.data_dir / "archive", settings.data_dir / "crawl-state"
-    overrides = overrides or {}
-    # The process settings are merged into every crawler's: only process-wide ones belong here. When the
-    # caller (the mediamon CLI, Airflow) already configured logging, Scrapy must not add a second root handler.
-    if not is_reactor_installed():  # once per process; each source's crawlers then share it
-        install_reactor(ASYNCIO_REACTOR)
-    # A host that imported another reactor first keeps it: the middlewares only await Deferreds.
-    overrides = {"TWISTED_REACTOR": ASYNCIO_REACTOR if is_asyncio_reactor_installed() else None, **overrides}
-    own_logging = not logging.root.handlers
-    log_level = {"LOG_LEVEL": project_settings.LOG_LEVEL, **settings.crawl_settings, **overrides}["LOG_LEVEL"]
-    process = CrawlerProcess(ScrapySettings({"TELNETCONSOLE_ENABLED": False, "LOG_INSTALL_ROOT_HANDLER": own_logging,
-                                             **overrides, "LOG_LEVEL": log_level}))
-    if not own_logging:  # Scrapy set its loggers to DEBUG; follow the caller's level instead
-        logging.getLogger("scrapy").setLevel(logging.root.level)
-    OneLinePerFailure.install(verbose=logging.getLevelName(log_level) in (logging.DEBUG, "DEBUG"))
+    process, overrides = open_process(settings, overrides)
     report = CrawlReport()
     runs: list[SourceRun] = []
     stop_wait = 0.0
@@ -121,13 +109,32 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
     if runs:
         GracefulStop(process, runs, report, stop_wait).install()
         if progress:
-            _start_with_progress(process, runs)
+            start_with_progress(process, runs)
         else:
             process.start(install_signal_handlers=False)
     for run in runs:
         run.finish()  # a no-op unless the reactor stopped before every spider closed
         report.new_batches.extend(run.new_batches)
     return report
+
+
+def open_process(settings: Settings, overrides: dict[str, Any] | None) -> tuple[CrawlerProcess, dict[str, Any]]:
+    """The process's one CrawlerProcess (its reactor installed), and ``overrides`` with the reactor setting."""
+    overrides = overrides or {}
+    # The process settings are merged into every crawler's: only process-wide ones belong here. When the
+    # caller (the mediamon CLI, Airflow) already configured logging, Scrapy must not add a second root handler.
+    if not is_reactor_installed():  # once per process; each source's crawlers then share it
+        install_reactor(ASYNCIO_REACTOR)
+    # A host that imported another reactor first keeps it: the middlewares only await Deferreds.
+    overrides = {"TWISTED_REACTOR": ASYNCIO_REACTOR if is_asyncio_reactor_installed() else None, **overrides}
+    own_logging = not logging.root.handlers
+    log_level = {"LOG_LEVEL": project_settings.LOG_LEVEL, **settings.crawl_settings, **overrides}["LOG_LEVEL"]
+    process = CrawlerProcess(ScrapySettings({"TELNETCONSOLE_ENABLED": False, "LOG_INSTALL_ROOT_HANDLER": own_logging,
+                                             **overrides, "LOG_LEVEL": log_level}))
+    if not own_logging:  # Scrapy set its loggers to DEBUG; follow the caller's level instead
+        logging.getLogger("scrapy").setLevel(logging.root.level)
+    OneLinePerFailure.install(verbose=logging.getLevelName(log_level) in (logging.DEBUG, "DEBUG"))
+    return process, overrides
 
 
 class OneLinePerFailure(logging.Filter):
@@ -200,22 +207,27 @@ class GracefulStop:
             reactor.stop()
 
 
-def _start_with_progress(process: CrawlerProcess, runs: list[SourceRun]) -> None:
+def _crawl_line(run: SourceRun) -> str:
+    s = run.stats
+    return (f"{run.source.id:20} pages {s.pages_fetched + s.pages_not_modified:3}  new {s.archived:4}  "
+            f"seen {s.already_seen:4}  blocked {sum(s.blocked.values()):3}  errors {sum(s.errors.values()):3}")
+
+
+def start_with_progress(process: CrawlerProcess, runs: list[Any], describe: Callable[[Any], str] = _crawl_line,
+                        stop_after_crawl: bool = True) -> None:
+    """Run the process with one live status line per source (``describe(run)``) on stderr."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         tasks = {run.source.id: bar.add_task(run.source.id) for run in runs}
 
         def refresh() -> None:
             for run in runs:
-                s = run.stats
-                bar.update(tasks[run.source.id], description=(
-                    f"{run.source.id:20} pages {s.pages_fetched + s.pages_not_modified:3}  new {s.archived:4}  "
-                    f"seen {s.already_seen:4}  blocked {sum(s.blocked.values()):3}  errors {sum(s.errors.values()):3}"))
+                bar.update(tasks[run.source.id], description=describe(run))
 
         loop = task.LoopingCall(refresh)
         loop.start(0.5)
         try:
-            process.start(install_signal_handlers=False)
+            process.start(stop_after_crawl=stop_after_crawl, install_signal_handlers=False)
         finally:
             if loop.running:
                 loop.stop()

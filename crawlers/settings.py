@@ -32,6 +32,13 @@ MEDIAMON_SITEMAP_MAX_SIZE = 50 * 1024 * 1024  # decompressed gzip sitemaps
 # sitemap indexes deep it follows: a site whose pages list each other must not keep a crawl busy forever.
 MEDIAMON_MAX_DISCOVERY_PAGES = 500
 MEDIAMON_SITEMAP_MAX_DEPTH = 3
+# Backfill (crawlers/backfill): list pages it pages back at most; days after the range an archive capture may
+# still hold an article of the range; captures per CDX answer; the politeness towards the archives' own hosts.
+MEDIAMON_BACKFILL_MAX_LIST_PAGES = 500
+MEDIAMON_BACKFILL_CAPTURE_LAG_DAYS = 14
+MEDIAMON_BACKFILL_CDX_LIMIT = 5000
+MEDIAMON_ARCHIVE_DOWNLOAD_DELAY = 1.0
+MEDIAMON_ARCHIVE_CONCURRENCY = 1
 # After SIGTERM, seconds the spiders get to close (requests in flight) before the crawl ends without them.
 MEDIAMON_STOP_WAIT = 10.0
 # The clock of the revisit schedule (ISO time; unset: the real time). Tests and replays move it to test

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy.http import Request
 
 from crawlers.middlewares import Dropped
@@ -20,6 +22,8 @@ class AllowedDomainsMiddleware:
         source = getattr(self.crawler.spider, "source", None)
         if source is None:
             return
-        if not source.allows(request.url):
+        # a backfill's archive spiders also fetch from the web archives' hosts (``extra_hosts``)
+        if not source.allows(request.url) and urlsplit(request.url).hostname not in getattr(
+                self.crawler.spider, "extra_hosts", ()):
             reason = "offsite_redirect" if request.meta.get("redirect_urls") else "offsite"
             raise Dropped(reason, request.url)

@@ -113,3 +113,8 @@ def _es_url() -> str:
 def with_sources_file(settings: Settings, sources_file: Path | None) -> Settings:
     """``--sources FILE`` replaces MEDIAMON_SOURCES_FILE for every step of the command (crawl and processing)."""
     return settings.model_copy(update={"sources_file": sources_file.resolve()}) if sources_file else settings
+
+
+def reasons(counts: dict[str, int]) -> str:
+    """Counts by reason as one table cell: ``http_404 2, timeout 1``, or ``-``."""
+    return shown(", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "-")

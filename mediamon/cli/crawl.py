@@ -9,7 +9,16 @@ import click
 from rich.table import Table
 
 from crawlers.stats import EXIT_INTERRUPTED, CrawlReport
-from mediamon.cli.common import console, failures_exit, get_settings, out, print_json_line, shown, with_sources_file
+from mediamon.cli.common import (
+    console,
+    failures_exit,
+    get_settings,
+    out,
+    print_json_line,
+    reasons,
+    shown,
+    with_sources_file,
+)
 
 # Reasons whose fix is a setting: the hint printed under the report when a source hit one.
 REASON_HINTS = {
@@ -17,10 +26,6 @@ REASON_HINTS = {
                     "is on an internal network set `politeness: {allow_private_addresses: true}` for it in "
                     "sources.yaml (a local mirror: MEDIAMON_URL_REWRITE)",
 }
-
-
-def _reasons(counts: dict[str, int]) -> str:
-    return shown(", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "-")
 
 
 @click.command()
@@ -68,6 +73,6 @@ def _print_crawl(report: CrawlReport) -> None:
         table.add_column(column, overflow="fold")
     for source, s in report.sources.items():
         table.add_row(f"[red]{shown(source)}[/]" if s.failed else shown(source), str(s.pages_fetched),
-                      str(s.pages_not_modified), _reasons(s.page_errors) if not s.fatal else shown(s.fatal),
-                      str(s.found), str(s.archived), str(s.already_seen), _reasons(s.blocked), _reasons(s.errors))
+                      str(s.pages_not_modified), reasons(s.page_errors) if not s.fatal else shown(s.fatal),
+                      str(s.found), str(s.archived), str(s.already_seen), reasons(s.blocked), reasons(s.errors))
     out.print(table)

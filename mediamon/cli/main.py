@@ -13,7 +13,7 @@ import logging
 import click
 from rich.logging import RichHandler
 
-from mediamon.cli import alerts, crawl, deadletter, es, history, process, run, search, setup
+from mediamon.cli import alerts, backfill, crawl, deadletter, es, history, process, run, search, setup
 from mediamon.cli.common import console
 
 # Clients that log every request's full URL at INFO or DEBUG, and a webhook URL holds its token:
@@ -33,7 +33,7 @@ def main(verbose: int) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-for command in (es.es, setup.setup, crawl.crawl, process.process, process.reprocess, process.extract,
-                run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
+for command in (es.es, setup.setup, crawl.crawl, backfill.backfill, process.process, process.reprocess,
+                process.extract, run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
                 deadletter.deadletter, history.history):
     main.add_command(command)

@@ -71,7 +71,8 @@ def _committed(outcome: CrawlOutcome | None) -> str:
 
 def crawl_in_subprocess(settings: Settings, source_ids: list[str] | None = None, timeout: float | None = None,
                         progress: bool = False, check: bool = True, log_file: Path | None = None,
-                        scrapy_settings: dict[str, Any] | None = None, grace: float = GRACE_S) -> CrawlOutcome:
+                        scrapy_settings: dict[str, Any] | None = None, grace: float = GRACE_S,
+                        module: str = "crawlers", arguments: list[str] | None = None) -> CrawlOutcome:
     """Crawl ``settings.sources_path`` (all sources, or ``source_ids``) in a child process.
 
     The child gets ``settings``' data dir, config dir, sources file and URL rewrite
@@ -82,9 +83,10 @@ def crawl_in_subprocess(settings: Settings, source_ids: list[str] | None = None,
     sources' batches still get processed. A crawl stopped early raises
     ``CrawlInterrupted`` (after ``timeout`` seconds, or on SIGTERM) carrying the
     batches it committed; any other exception met while waiting (Airflow's
-    timeout) is re-raised with them in a note.
+    timeout) is re-raised with them in a note. ``module`` and ``arguments`` run another
+    crawler entry point with the same contract (``crawlers.backfill``).
     """
-    command = [sys.executable, "-m", "crawlers", "--json"]
+    command = [sys.executable, "-m", module, "--json", *(arguments or [])]
     for source_id in source_ids or []:
         command += ["--source", source_id]
     for key, value in (scrapy_settings or {}).items():

@@ -28,7 +28,7 @@ def test_every_dag_file_imports_without_errors(dagbag) -> None:
 
 def test_one_crawl_dag_per_source_and_the_pipeline_dags(dagbag) -> None:
     expected = {f"mediamon_crawl_{s.id}" for s in SOURCES} | {
-        "mediamon_process", "mediamon_alerts", "mediamon_reprocess", "mediamon_health"}
+        "mediamon_process", "mediamon_alerts", "mediamon_reprocess", "mediamon_health", "mediamon_backfill"}
     assert set(dagbag.dag_ids) == expected
 
 
@@ -72,6 +72,13 @@ def test_reprocess_is_manual_with_since_and_sources(dagbag) -> None:
     assert dag.schedule is None
     assert set(dag.params) == {"since", "sources"}
     assert dag.params["since"] == "" and dag.params["sources"] == []
+
+
+def test_backfill_is_manual_with_sources_range_and_paths_and_processes_what_it_archived(dagbag) -> None:
+    dag = dagbag.dags["mediamon_backfill"]
+    assert dag.schedule is None
+    assert set(dag.params) == {"sources", "since", "until", "paths"}
+    assert dag.get_task("backfill").downstream_task_ids == {"process_batch"}
 
 
 def test_health_runs_hourly_without_retries(dagbag) -> None:

@@ -26,8 +26,9 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "MEDIAMON_RETRY_BACK
 UNRESOLVABLE = "http://kremlin.ru=http://nonexistent.invalid/ https://kremlin.ru=http://nonexistent.invalid/"
 
 
-def crawl_command(data_dir: Path, *args: str, settings: dict[str, Any] | None = None) -> list[str]:
-    command = [sys.executable, "-m", "crawlers", "--json", *args]
+def crawl_command(data_dir: Path, *args: str, settings: dict[str, Any] | None = None,
+                  module: str = "crawlers") -> list[str]:
+    command = [sys.executable, "-m", module, "--json", *args]
     for key, value in {**FAST, **(settings or {})}.items():
         command += ["--set", f"{key}={json.dumps(value)}"]
     return command
@@ -39,8 +40,9 @@ def crawl_env(mirror: MirrorServer, data_dir: Path, **extra: str) -> dict[str, s
 
 
 def run_crawl(mirror: MirrorServer, data_dir: Path, *args: str, settings: dict[str, Any] | None = None,
-              **env: str) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run(crawl_command(data_dir, *args, settings=settings), cwd=REPO,
+              module: str = "crawlers", **env: str) -> tuple[int, dict[str, Any], str]:
+    """``python -m crawlers`` (or ``module``: ``crawlers.backfill``) against the mirror: exit code, report, stderr."""
+    proc = subprocess.run(crawl_command(data_dir, *args, settings=settings, module=module), cwd=REPO,
                           env=crawl_env(mirror, data_dir, **env), capture_output=True, text=True, timeout=240)
     report = json.loads(proc.stdout) if proc.stdout.strip() else {}
     return proc.returncode, report, proc.stderr

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mediamon.devtools.mirror import catalog as catalog_mod
 from mediamon.devtools.mirror import changing
+from mediamon.devtools.mirror import webarchives
 from mediamon.devtools.mirror.corpus import load_corpus
 
 
@@ -55,6 +56,7 @@ class MirrorServer:
         self.faults = faults
         self.retry_after = retry_after
         self.catalog = catalog_mod.build(self.corpus, faults, shared_dir)
+        self.archives = webarchives.build(self.catalog, self.corpus)  # Wayback and Common Crawl, for backfills
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._faulted: set[tuple[str, str]] = set()
@@ -136,7 +138,8 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
             if host == "_mirror":
                 return self._admin(path)
             resource = changing.resource(mirror.clock, host, path) if mirror.clock else None
-            resource = resource or mirror.catalog.resources.get((host, path))
+            resource = resource or mirror.catalog.resources.get((host, path)) \
+                or mirror.archives.answer(host, path, self.headers.get("Range"))
             if resource is None:
                 return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
             ua = self.headers.get("User-Agent", "")
