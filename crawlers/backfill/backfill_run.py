@@ -30,6 +30,7 @@ class BackfillRun(SourceRun):
         self.phase_claims: set[str] = set()
         self.links: dict[str, set[str]] = {path: set() for path in paths}  # each path counts a URL once
         self.stopped = False
+        self.from_archives: set[str] = set()  # canonical URLs archived from a capture in this run
         self.phase_paths: set[str] = set()  # the paths of the phase running (progress display)
 
     def open(self) -> bool:
@@ -86,6 +87,8 @@ class BackfillRun(SourceRun):
 
     def archive(self, item: dict[str, Any]) -> None:
         stats = self.paths[item["backfill_path"]]
+        if item.get("provenance"):
+            self.from_archives.add(item["canonical_url"])
         try:
             super().archive(item)
         except ArchiveError:
@@ -93,6 +96,13 @@ class BackfillRun(SourceRun):
             raise
         stats.fetched += 1
         stats.undated += bool(item.get("undated"))
+
+    def commit(self) -> None:
+        """Archive captures do not join the revisit queue: revisiting their live URL would refetch what the
+        live site no longer gives (or never gave us); live-fetched articles do, as in a crawl."""
+        self._pending_queue = [(change, args) for change, args in self._pending_queue
+                               if not (change == "enqueue" and args["canonical"] in self.from_archives)]
+        super().commit()
 
     def spider_closed(self, reason: str) -> None:
         """Unlike a crawl, the last spider of a phase does not end the run: the next phase starts."""

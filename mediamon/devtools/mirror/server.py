@@ -25,8 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mediamon.devtools.mirror import catalog as catalog_mod
-from mediamon.devtools.mirror import changing
-from mediamon.devtools.mirror import webarchives
+from mediamon.devtools.mirror import changing, webarchives
 from mediamon.devtools.mirror.corpus import load_corpus
 
 
