@@ -5,7 +5,11 @@
 # AIRFLOW_HOME under the data dir, the repository's dags/ folder, and the local Elasticsearch node
 # (`make airflow` starts it first; its credentials are found under the data dir). By default the crawl
 # DAGs crawl the bundled sample sites, served on 127.0.0.1 by `python -m mediamon.devtools.mirror`; set
-# MEDIAMON_AIRFLOW_REAL_SITES=1 to crawl the real sites instead. Stop with Ctrl-C.
+# MEDIAMON_AIRFLOW_REAL_SITES=1 to crawl the real sites instead. On the sample sites alerts and the freshness check
+# judge the 2021 articles as of the newest one (MEDIAMON_AS_OF=newest-document), not the wall clock.
+# Stop with Ctrl-C: `airflow standalone` ignores SIGINT, so it runs in its own session, and Ctrl-C (or SIGTERM)
+# sends SIGTERM to every process of that session and their descendants, then SIGKILL to what is left after
+# AIRFLOW_STOP_GRACE_S seconds (default 20); nothing is left running.
 #   UI: http://127.0.0.1:${AIRFLOW_PORT:-8080}  user `admin`, password printed at start and kept in
 #   $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated
 # The mediamon DAGs are paused until the API server answers (a task started before it fails: it reports to
@@ -52,6 +56,64 @@ unpause_when_up() {  # in the background while `airflow standalone` runs
   fi
 }
 
+session_pids() {  # SID: every live (non-zombie) process of that session
+  ps -e -o pid=,sid=,stat= | awk -v sid="$1" '$2 == sid && $3 !~ /^Z/ {print $1}'
+}
+
+descendants() {  # PID: its children, grandchildren, ... (a process that left the session is still found)
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+alive() {  # PID...: those still running (a zombie waiting to be reaped is not)
+  [ $# -gt 0 ] || return 0
+  ps -o pid=,stat= -p "$(IFS=,; echo "$*")" | awk '$2 !~ /^Z/ {print $1}'
+}
+
+stop_session() {  # SID GRACE_S: SIGTERM to the session and its descendants, SIGKILL after GRACE_S; returns when none is left
+  local deadline=$((SECONDS + $2)) pids
+  pids="$(session_pids "$1"; descendants "$1")"
+  while [ -n "$(alive $pids)" ]; do
+    kill -TERM $(alive $pids) 2>/dev/null || true
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      kill -KILL $(alive $pids) 2>/dev/null || true
+      sleep 0.2
+    else
+      sleep 0.5
+    fi
+    pids="$(alive $pids) $(session_pids "$1")"  # processes started while stopping (a task launched) too
+  done
+}
+
+supervise() {  # CMD...: run CMD in a session of its own until it exits; Ctrl-C or SIGTERM stop it and all it started
+  setsid "$@" &
+  supervised_pid=$!
+  local status=0
+  wait "$supervised_pid" || status=$?
+  supervised_pid=""
+  return "$status"
+}
+
+stop_all() {  # the EXIT trap: the supervised session, the mirror and the unpause watcher
+  trap '' INT TERM  # a second Ctrl-C must not cut the clean-up short
+  if [ -n "${supervised_pid:-}" ]; then
+    echo "stopping $1 (session $supervised_pid) ..." >&2
+    stop_session "$supervised_pid" "${AIRFLOW_STOP_GRACE_S:-20}"
+    wait "$supervised_pid" 2>/dev/null || true
+    echo "stopped" >&2
+  fi
+  for pid in ${mirror_pid:-} ${unpause_pid:-}; do kill "$pid" 2>/dev/null || true; done
+}
+
+stop_on_exit() {  # NAME: when the script exits — normally, on Ctrl-C or on SIGTERM — stop_all NAME
+  trap "stop_all '$1'" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
 main() {
   cd "$REPO"
   export PATH="$PY:$PATH"  # airflow standalone starts its components as `airflow ...`
@@ -75,9 +137,10 @@ main() {
   "$PY/mediamon" es status >/dev/null || { echo "local Elasticsearch is not running: make es-start" >&2; exit 1; }
   "$PY/mediamon" setup
 
-  mirror_pid="" unpause_pid=""
-  trap 'for pid in $mirror_pid $unpause_pid; do kill "$pid" 2>/dev/null || true; done' EXIT INT TERM
+  mirror_pid="" unpause_pid="" supervised_pid=""
+  stop_on_exit "airflow standalone"
   if [ "${MEDIAMON_AIRFLOW_REAL_SITES:-0}" != 1 ]; then
+    export MEDIAMON_AS_OF=newest-document  # the 2021 sample is judged as of its newest article, not today
     local port="${MEDIAMON_MIRROR_PORT:-8800}"
     "$PY/python" -m mediamon.devtools.mirror --port "$port" > "$AIRFLOW_HOME/mirror.out" 2>&1 &
     mirror_pid=$!
@@ -99,7 +162,7 @@ main() {
     unpause_pid=$!
   fi
   echo "Airflow UI on http://127.0.0.1:$AIRFLOW__API__PORT (AIRFLOW_HOME=$AIRFLOW_HOME)"
-  "$PY/airflow" standalone
+  supervise "$PY/airflow" standalone
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

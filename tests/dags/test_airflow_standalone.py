@@ -2,8 +2,9 @@
 
 The script, sourced, only defines them. What they must do: say when the crawl
 state already holds the sample sites (nothing new to crawl, so processing and
-alerts never run), and keep the mediamon DAGs paused until the API server
-answers (a task started before it fails).
+alerts never run), keep the mediamon DAGs paused until the API server
+answers (a task started before it fails), and on Ctrl-C stop `airflow
+standalone` — which ignores SIGINT — and every process it started.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +89,48 @@ def test_the_dags_stay_paused_until_the_api_answers(health_endpoint: int, tmp_pa
     assert "mediamon DAGs unpaused" in up.stdout, up.stderr
     after = paused(env)
     assert after.keys() == before.keys() and not any(after.values())
+
+
+# Like `airflow standalone`: ignores SIGINT (and here SIGTERM too), starts components that ignore them as well,
+# one of which leaves the session (a daemonising child); writes every pid it started, then waits.
+STUBBORN = """
+import os, signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+code = "import os, signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); " \\
+       "signal.signal(signal.SIGTERM, signal.SIG_IGN); os.setsid() if sys.argv[1] == 'leave' else None; time.sleep(600)"
+kids = [subprocess.Popen([sys.executable, "-c", code, how]) for how in ("stay", "leave")]
+with open(sys.argv[1] + ".tmp", "w") as out:
+    out.write(" ".join(str(p) for p in [os.getpid()] + [k.pid for k in kids]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(600)
+"""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whatever reaps in this container)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_supervised_process_and_everything_it_started(tmp_path: Path, sig: signal.Signals) -> None:
+    stubborn, pids_file = tmp_path / "stubborn.py", tmp_path / "pids"
+    stubborn.write_text(STUBBORN)
+    shell = subprocess.Popen(["bash", "-c", f'source "{SCRIPT}" && stop_on_exit stand-in && '
+                                            f'supervise "{sys.executable}" "{stubborn}" "{pids_file}"'],
+                             env={**os.environ, "AIRFLOW_STOP_GRACE_S": "2"}, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not pids_file.exists():
+        assert time.monotonic() < deadline and shell.poll() is None, shell.communicate()
+        time.sleep(0.1)
+    pids = [int(p) for p in pids_file.read_text().split()]
+    assert all(running(pid) for pid in pids)
+    shell.send_signal(sig)  # what Ctrl-C does to the script (the terminal's foreground group holds the shell)
+    _, err = shell.communicate(timeout=30)
+    assert shell.returncode == 128 + sig
+    assert "stopping stand-in" in err and "stopped" in err
+    assert [pid for pid in pids if running(pid)] == []
