@@ -43,6 +43,7 @@ from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError,
 
 from mediamon.core.document import Document
 from mediamon.core.errors import OperationFailed
+from mediamon.core.esclient import for_search
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def find_candidates(es: Elasticsearch, alias: str, docs: list[Document]) -> dict
         # no total count: counting every band match would grow with the index, the top hits do not need it
         searches.append({"query": candidate_query(doc), "size": MAX_CANDIDATES, "_source": MEMBER_FIELDS,
                          "track_total_hits": False})
-    responses = es.msearch(searches=searches)["responses"]
+    responses = for_search(es).msearch(searches=searches)["responses"]
     found: dict[str, list[Member]] = {}
     for doc, resp in zip(docs, responses, strict=True):
         if "error" in resp:
@@ -262,14 +263,14 @@ def _resolve(group: str, rerooted: dict[str, str]) -> str:
 def _fetch_roots(es: Elasticsearch, alias: str, ids: list[str]) -> list[Member]:
     if not ids:
         return []
-    resp = es.search(index=alias, query={"ids": {"values": ids}}, size=len(ids), _source=MEMBER_FIELDS)
+    resp = for_search(es).search(index=alias, query={"ids": {"values": ids}}, size=len(ids), _source=MEMBER_FIELDS)
     return [Member.from_hit(h) for h in resp["hits"]["hits"]]
 
 
 def _regroup_indexed(es: Elasticsearch, alias: str, rerooted: dict[str, str], skip: set[str]
                      ) -> list[dict[str, Any]]:
     """Indexed documents of re-rooted groups, with their new group, ready for re-indexing."""
-    resp = es.search(index=alias, query={"terms": {"dup_group": list(rerooted)}}, size=10_000)
+    resp = for_search(es).search(index=alias, query={"terms": {"dup_group": list(rerooted)}}, size=10_000)
     out = []
     for hit in resp["hits"]["hits"]:
         if hit["_id"] in skip:

@@ -7,7 +7,8 @@ when it last fired, for the realert interval), ``seen_term`` (terms a new_term
 rule learnt on its first run) and ``silence``. Alerts are
 created with ``op_type=create`` under a deterministic id, so two runs — after
 a restart, or on two hosts — cannot both fire the same alert. Nothing is kept
-in process memory between runs.
+in process memory between runs. Searches are sent once (a timed-out search is
+still running on the node); the run fails and the next one re-reads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
+
+from mediamon.core.esclient import for_search
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -104,8 +107,8 @@ class StateStore:
         """Alerts with a channel still to deliver (the outbox), oldest first."""
         self.refresh()
         query = {"bool": {"filter": [{"term": {"kind": "alert"}}, {"exists": {"field": "pending_channels"}}]}}
-        hits = helpers.scan(self.es, index=self.index, query={"query": query, "sort": [{"fired_at": "asc"}]},
-                            preserve_order=True)
+        hits = helpers.scan(for_search(self.es), index=self.index,
+                            query={"query": query, "sort": [{"fired_at": "asc"}]}, preserve_order=True)
         return [hit["_source"] for hit in hits]
 
     def alerts(self, since: datetime | None = None, until: datetime | None = None,
@@ -119,8 +122,9 @@ class StateStore:
             filters.append({"range": {"fired_at": bounds}})
         if rule:
             filters.append({"term": {"rule": rule}})
-        hits = helpers.scan(self.es, index=self.index, query={"query": {"bool": {"filter": filters}},
-                                                              "sort": [{"fired_at": "asc"}]}, preserve_order=True)
+        hits = helpers.scan(for_search(self.es), index=self.index, query={"query": {"bool": {"filter": filters}},
+                                                                          "sort": [{"fired_at": "asc"}]},
+                            preserve_order=True)
         return [hit["_source"] for hit in hits]
 
     # --- realert ---------------------------------------------------------------------
@@ -146,7 +150,7 @@ class StateStore:
 
     def silences(self, now: datetime) -> list[dict[str, Any]]:
         """Silences still in force at ``now``."""
-        resp = self.es.search(index=self.index, size=1000, query={"bool": {"filter": [
+        resp = for_search(self.es).search(index=self.index, size=1000, query={"bool": {"filter": [
             {"term": {"kind": "silence"}}, {"range": {"until": {"gt": now.isoformat()}}}]}})
         return [hit["_source"] for hit in resp["hits"]["hits"]]
 

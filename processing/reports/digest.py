@@ -28,6 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from mediamon.core.esclient import for_search
 from mediamon.core.settings import Settings
 from processing.alerts.alert_state import StateStore
 from processing.alerts.evidence import fmt_time
@@ -120,6 +121,7 @@ def write_report(settings: Settings, es: Elasticsearch, since: datetime, out_dir
 
 
 def gather(es: Elasticsearch, settings: Settings, since: datetime, until: datetime) -> DigestData:
+    es = for_search(es)  # a report only reads: a timed-out search fails it at once instead of piling up repeats
     data = DigestData(since=since, until=until)
     data.alerts = StateStore(es, settings.alerts_index).alerts(since=since, until=until)
     data.changes = recent_changes(es, settings, since, until, size=CHANGES)
