@@ -66,31 +66,41 @@ def alerts_run(rules_file: Path | None, as_json: bool) -> None:
 @alerts.command("test")
 @click.argument("rule")
 @click.option("--since", default="7d", show_default=True, help="ISO date or age such as 7d, 12h.")
+@click.option("--until", default=None, help="End of the period (ISO date or age); default: now.")
 @RULES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One would-be alert per line.")
 @failures_exit
-def alerts_test(rule: str, since: str, rules_file: Path | None, as_json: bool) -> None:
-    """Dry run: what RULE would fire on the documents indexed since --since; nothing is stored or delivered."""
+def alerts_test(rule: str, since: str, until: str | None, rules_file: Path | None, as_json: bool) -> None:
+    """Dry run: what RULE would have fired from --since on; nothing is stored or delivered.
+
+    Match and new_term rules are evaluated once over the documents indexed in the
+    period; threshold, spike and flatline rules step through it at their own
+    window (flatline: min_silence) and report each step's would-be alerts.
+    """
     from processing.alerts.engine import dry_run  # lazy: delivery clients load only when running rules
 
     settings = get_settings()
     start = _since(since)
-    would = dry_run(settings, get_client(settings), _rules(settings, rules_file), rule, start)
+    end = _since(until) if until else None
+    would = dry_run(settings, get_client(settings), _rules(settings, rules_file), rule, start, now=end)
     if as_json:
         for item in would:
             c = item.candidate
-            print_json_line({"rule": rule, "outcome": item.outcome, "key": c.key, "alert_id": c.alert_id,
-                             "summary": c.summary, "reason": c.reason, "documents": c.documents})
+            print_json_line({"rule": rule, "outcome": item.outcome, "at": item.at.isoformat() if item.at else None,
+                             "key": c.key, "alert_id": c.alert_id, "summary": c.summary, "reason": c.reason,
+                             "documents": c.documents})
         return
     counts = Counter(item.outcome for item in would)
+    stepped = any(item.at for item in would)
     table = Table(title=f"rule {shown(rule)} since {fmt_time(start.isoformat())}: {len(would)} candidates "
                         f"({shown(', '.join(f'{n} {o}' for o, n in counts.most_common()) or 'none')})")
-    for column in ("outcome", "key", "summary", "first document"):
+    for column in (["at (UTC)"] if stepped else []) + ["outcome", "key", "summary", "first document"]:
         table.add_column(column, overflow="fold")
     for item in would:
         c = item.candidate
         key = str(c.key)
-        table.add_row(item.outcome, shown(key if len(key) <= 24 else key[:12] + "…"), shown(c.summary),
+        table.add_row(*([fmt_time(item.at.isoformat()) if item.at else ""] if stepped else []), item.outcome,
+                      shown(key if len(key) <= 24 else key[:12] + "…"), shown(c.summary),
                       shown(c.documents[0].get("url", "") if c.documents else ""))
     out.print(table)
     console.print("dry run: no alert stored, no channel called")

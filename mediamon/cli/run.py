@@ -77,6 +77,13 @@ def _print_run(report) -> None:
     out.print(table)
 
 
+def _as_of_line(as_of: str | None) -> str:
+    """Whose clock the alerts were judged by, when not the wall clock (the demo's 2021 sample)."""
+    if not as_of:
+        return ""
+    return f"alerts judged as of {shown(as_of[:16].replace('T', ' '))} UTC (the newest document; MEDIAMON_AS_OF)\n"
+
+
 def _print_summary(summary, cli: str) -> None:
     """The index after the demo; ``cli`` is how the user's shell calls mediamon (its suggestions run as printed)."""
     docs = Table(title=f"{summary.documents} documents in the index")
@@ -107,6 +114,7 @@ def _print_summary(summary, cli: str) -> None:
         f"duplicate groups: {summary.duplicate_groups} ({summary.duplicates} documents flagged as duplicates)\n"
         f"alerts fired this run: {summary.alerts_fired}; stored by rule: "
         f"{shown(', '.join(f'{rule} {n}' for rule, n in summary.alerts_by_rule.items()) or 'none')}\n"
+        + _as_of_line(summary.run.alerts.get("as_of")) +
         f"alerts: `{cli} alerts list`\n"
         f"sample sites were served at {summary.mirror_url}",
         title="pipeline"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     url_rewrite: str = Field(default="", description="PREFIX=REPLACEMENT rules: send the crawler to a mirror")
     user_agent: str | None = None
     crawl_settings: dict[str, Any] = Field(default_factory=dict, description="Scrapy setting overrides (JSON)")
+    # Whose clock alerts and the freshness check judge time by: the wall clock, or the newest document's
+    # publication time for replayed or sample data (the demo, `make airflow` on the sample sites).
+    as_of: Literal["now", "newest-document"] = "now"
     # Airflow task policy (seconds) and the connection that overrides the cluster settings.
     es_conn_id: str = "mediamon_es"
     crawl_retries: int = Field(default=3, ge=0)

@@ -21,6 +21,7 @@ from typing import Any
 from mediamon.core.durations import is_duration, parse_duration
 from mediamon.core.settings import Settings, load_settings
 from mediamon.core.sources import load_sources
+from mediamon.ops.logs import quiet_request_loggers
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent.parent / "config"
 DOCS_ASSET_URI = "mediamon://index/docs"
@@ -90,7 +91,12 @@ def stage_task_args() -> dict[str, Any]:
 
 
 def task_settings() -> Settings:
-    """Settings for a running task: the Elasticsearch connection overrides the environment's cluster."""
+    """Settings for a running task: the Elasticsearch connection overrides the environment's cluster.
+
+    Every task calls it first, so it also keeps the clients' request lines out of
+    the task log: a step's default log is its one counts line.
+    """
+    quiet_request_loggers()
     base = dag_settings()
     overrides = _connection_overrides(base.es_conn_id)
     return load_settings(config_dir=base.config_dir, **overrides)

@@ -21,15 +21,17 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from mediamon.core.esclient import make_client
+from mediamon.core.esclient import for_search, make_client
 from mediamon.core.settings import Settings
 from mediamon.core.sources import SourcesError, load_sources
-from processing.alerts import deleted, edited, flatline, match, new_term, spike, threshold
+from processing.alerts import backtest, deleted, edited, flatline, match, new_term, spike, threshold
 from processing.alerts.alert_state import StateStore, is_silenced
+from processing.alerts.backtest import DryRunAlert
 from processing.alerts.deliver import send
 from processing.alerts.evidence import Candidate, Window
 from processing.alerts.message import compose
 from processing.alerts.rules import AlertsConfig, FlatlineRule, NewTermRule, RulesError, load_alert_rules
+from processing.clock import data_time
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class AlertsReport:
     delivery_failed: int = 0
     pending: int = 0
     learnt_terms: int = 0  # terms a new_term rule recorded as known on its first run
+    as_of: str | None = None  # the data's clock publication-time windows ended at (MEDIAMON_AS_OF), if not now
     errors: dict[str, str] = field(default_factory=dict)
     fired_ids: list[str] = field(default_factory=list)
 
@@ -74,9 +77,11 @@ def run_alerts(settings: Settings, es: Elasticsearch | None = None, now: datetim
         es.indices.refresh(index=settings.docs_alias)  # everything acknowledged is searchable
         silences = state.silences(now)
         sources = _configured_sources(settings) if any(isinstance(r, FlatlineRule) for r in config.rules) else None
+        as_of = data_time(es, settings, now)
+        report.as_of = as_of.isoformat() if as_of else None
         for rule in config.active_rules:
             try:
-                _evaluate_rule(es, settings, config, state, rule, now, silences, sources, report)
+                _evaluate_rule(es, settings, config, state, rule, now, silences, sources, report, as_of)
                 report.evaluated += 1
             except ApiError as exc:
                 # one broken rule (e.g. a query Elasticsearch rejects) must not stop the others
@@ -89,17 +94,18 @@ def run_alerts(settings: Settings, es: Elasticsearch | None = None, now: datetim
 
 def _evaluate_rule(es: Elasticsearch, settings: Settings, config: AlertsConfig, state: StateStore, rule: Any,
                    now: datetime, silences: list[dict[str, Any]], sources: list[str] | None,
-                   report: AlertsReport) -> None:
+                   report: AlertsReport, as_of: datetime | None = None) -> None:
     checkpoint = state.checkpoint(rule.id)
     start = checkpoint - config.defaults.lag if checkpoint else now - config.defaults.initial_lookback
-    window = Window(start=min(start, now), end=now)
+    window = Window(start=min(start, now), end=now, as_of=as_of)
+    searcher = for_search(es)  # a timed-out evaluation fails this rule at once; the next run re-reads the window
     if isinstance(rule, NewTermRule) and checkpoint is None:
-        learnt = new_term.seen_ids(es, settings.docs_alias, rule, window)
+        learnt = new_term.seen_ids(searcher, settings.docs_alias, rule, window)
         state.mark_seen(rule.id, learnt, now)
         report.learnt_terms += len(learnt)
         candidates = []
     else:
-        candidates = _candidates(es, settings, rule, window, sources)
+        candidates = _candidates(searcher, settings, rule, window, sources)
     # one request each for what is already known about all candidates of the rule
     known = state.alerts_by_id([c.alert_id for c in candidates])
     last_fired = state.last_fired_many(rule.id, sorted({c.key for c in candidates}))
@@ -122,14 +128,6 @@ def _candidates(es: Elasticsearch, settings: Settings, rule: Any, window: Window
     return EVALUATORS[rule.type](es, settings.docs_alias, rule, window)
 
 
-@dataclass
-class DryRunAlert:
-    """A candidate of the dry run and what a real run would do with it (``would fire`` or why not)."""
-
-    candidate: Candidate
-    outcome: str  # would fire | would update | already fired | held by realert | silenced
-
-
 def dry_run(settings: Settings, es: Elasticsearch, config: AlertsConfig, rule_id: str, since: datetime,
             now: datetime | None = None) -> list[DryRunAlert]:
     """What ``rule_id`` would fire now had it last run at ``since``: nothing is written, nothing delivered.
@@ -137,7 +135,9 @@ def dry_run(settings: Settings, es: Elasticsearch, config: AlertsConfig, rule_id
     Like ElastAlert's test-rule: the rule is evaluated over documents indexed in
     (since, now] (its checkpoint, state and outbox untouched); the alerts index
     is only read, to say which candidates already fired, are held or silenced.
-    A new_term rule compares with what was indexed before ``since``.
+    A new_term rule compares with what was indexed before ``since``. Windowed
+    rules (threshold, spike, flatline) are stepped through the period instead
+    (processing.alerts.backtest): what they would have fired at each step.
     """
     now = now or datetime.now(UTC)
     rule = next((r for r in config.rules if r.id == rule_id), None)
@@ -146,6 +146,11 @@ def dry_run(settings: Settings, es: Elasticsearch, config: AlertsConfig, rule_id
     if not es.indices.exists_alias(name=settings.docs_alias):
         return []
     sources = _configured_sources(settings) if isinstance(rule, FlatlineRule) else None
+    es = for_search(es)  # a dry run only reads
+    if isinstance(rule, backtest.STEPPED):
+        times = backtest.step_times(es, settings.docs_alias, rule, since, now)
+        return backtest.step_through(rule, times, config.realert(rule),
+                                     lambda window: _candidates(es, settings, rule, window, sources))
     candidates = _candidates(es, settings, rule, Window(start=min(since, now), end=now), sources)
     if not es.indices.exists(index=settings.alerts_index):  # never run: nothing fired, held or silenced
         return [DryRunAlert(c, "would fire") for c in candidates]

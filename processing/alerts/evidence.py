@@ -15,6 +15,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from processing.clock import DATA_TIME_FIELD
+
 # What an analyst needs to judge a document without opening Kibana.
 SUMMARY_FIELDS = ["title", "source", "source_owner", "lang", "published_at", "indexed_at", "url", "dup_group",
                   "is_duplicate", "alarmism", "alarmism_terms", "narratives", "speakers", "mentions"]
@@ -24,17 +26,28 @@ HIGHLIGHT_TAG = "*"  # Slack/Mattermost emphasis; kept as-is in e-mail and files
 
 @dataclass(frozen=True)
 class Window:
-    """New documents are those with ``start < indexed_at <= end``; ``now`` is the evaluation time."""
+    """New documents are those with ``start < new_by <= end``; ``end`` is the evaluation time.
+
+    ``as_of`` is the data's clock when it is not the wall clock (processing.clock):
+    ranges on publication times end there, ranges on pipeline times at ``end``.
+    A dry run stepping through the past sets ``new_by`` to the rule's time field,
+    since every past document was indexed at once.
+    """
 
     start: datetime
     end: datetime
+    as_of: datetime | None = None
+    new_by: str = "indexed_at"
 
-    @property
-    def now(self) -> datetime:
-        return self.end
+    def on_data_clock(self, time_field: str) -> bool:
+        return self.as_of is not None and time_field == DATA_TIME_FIELD
+
+    def at(self, time_field: str) -> datetime:
+        """Where a range on ``time_field`` ends: the data's clock for publication times, else ``end``."""
+        return self.as_of if self.as_of is not None and self.on_data_clock(time_field) else self.end
 
     def new_docs(self) -> dict[str, Any]:
-        return {"range": {"indexed_at": {"gt": self.start.isoformat(), "lte": self.end.isoformat()}}}
+        return {"range": {self.new_by: {"gt": self.start.isoformat(), "lte": self.end.isoformat()}}}
 
 
 @dataclass

@@ -36,7 +36,8 @@ def evaluate(es: Elasticsearch, alias: str, rule: NewTermRule, window: Window) -
     fresh = _pairs(es, alias, rule, [window.new_docs()], terms=None)
     if not fresh:
         return []
-    history = [time_range(rule.time_field, window.now - rule.history, window.now),
+    end = window.at(rule.time_field)
+    history = [time_range(rule.time_field, end - rule.history, end),
                {"range": {"indexed_at": {"lte": window.start.isoformat()}}}]
     seen = _pairs(es, alias, rule, history, terms=sorted({term for _key, term in fresh}))
     return [_candidate(es, alias, rule, key, term, window) for key, term in sorted(fresh - seen)]
@@ -44,7 +45,8 @@ def evaluate(es: Elasticsearch, alias: str, rule: NewTermRule, window: Window) -
 
 def seen_ids(es: Elasticsearch, alias: str, rule: NewTermRule, window: Window) -> list[str]:
     """Alert ids of every (key, term) present in the history or the first window: known, not new."""
-    present = {"bool": {"should": [time_range(rule.time_field, window.now - rule.history, window.now),
+    end = window.at(rule.time_field)
+    present = {"bool": {"should": [time_range(rule.time_field, end - rule.history, end),
                                    window.new_docs()], "minimum_should_match": 1}}
     return [alert_id(rule.id, key, term) for key, term in sorted(_pairs(es, alias, rule, [present], terms=None))]
 

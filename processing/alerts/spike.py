@@ -25,18 +25,19 @@ from processing.alerts.threshold import ALL, MAX_KEYS, key_clause, key_filters
 
 
 def evaluate(es: Elasticsearch, alias: str, rule: SpikeRule, window: Window) -> list[Candidate]:
-    current_start = window.now - rule.window
+    end = window.at(rule.time_field)
+    current_start = end - rule.window
     baseline_start = current_start - rule.baseline
-    per_key = {"current": {"filter": time_range(rule.time_field, current_start, window.now)},
+    per_key = {"current": {"filter": time_range(rule.time_field, current_start, end)},
                "new": {"filter": {"bool": {"filter": [window.new_docs(),
-                                                      time_range(rule.time_field, current_start, window.now)]}}},
-               "newest": {"max": {"field": "indexed_at"}}}
+                                                      time_range(rule.time_field, current_start, end)]}}},
+               "newest": {"max": {"field": window.new_by}}}
     if rule.group_by:
         aggs = {"keys": {"terms": {"field": rule.group_by, "size": MAX_KEYS}, "aggs": per_key}}
     else:
         aggs = {"keys": {"filter": {"match_all": {}}, "aggs": per_key}}
     resp = es.search(index=alias, size=0, aggs=aggs,
-                     query=counted(rule, [time_range(rule.time_field, baseline_start, window.now)]))
+                     query=counted(rule, [time_range(rule.time_field, baseline_start, end)]))
     agg = resp["aggregations"]["keys"]
     buckets = agg["buckets"] if rule.group_by else [{**agg, "key": ALL}]
     out = []
@@ -67,7 +68,8 @@ def _candidate(es: Elasticsearch, alias: str, rule: SpikeRule, key: str, current
     summary = f"{current} documents in {span} vs {baseline} in the preceding {base_span} ({times})"
     if key != ALL:
         summary = f"{rule.group_by}={key}: {summary}"
-    filters = [time_range(rule.time_field, window.now - rule.window, window.now), *key_filters(rule, key)]
+    end = window.at(rule.time_field)
+    filters = [time_range(rule.time_field, end - rule.window, end), *key_filters(rule, key)]
     return Candidate(
         alert_id=alert_id(rule.id, key, newest or "none"), key=key, summary=summary,
         documents=fetch_documents(es, alias, rule, counted(rule, filters), rule.max_documents),

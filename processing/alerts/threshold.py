@@ -31,12 +31,12 @@ MAX_KEYS = 10_000
 
 
 def evaluate(es: Elasticsearch, alias: str, rule: ThresholdRule, window: Window) -> list[Candidate]:
-    since = window.now - rule.window
+    since = window.at(rule.time_field) - rule.window
     counts = window_counts(es, alias, rule, rule.group_by, since, window)
     if rule.above is not None:
         firing = {k: c for k, c in counts.items() if c["count"] > rule.above and c["new"] > 0}
     else:
-        keys = (rule.keys or _history_keys(es, alias, rule, window.now)) if rule.group_by else [ALL]
+        keys = (rule.keys or _history_keys(es, alias, rule, window.at(rule.time_field))) if rule.group_by else [ALL]
         firing = {k: counts.get(k, {"count": 0, "new": 0, "newest": None}) for k in keys}
         firing = {k: c for k, c in firing.items() if c["count"] < rule.below}
     return [_candidate(es, alias, rule, key, c, since, window) for key, c in firing.items()]
@@ -44,14 +44,14 @@ def evaluate(es: Elasticsearch, alias: str, rule: ThresholdRule, window: Window)
 
 def window_counts(es: Elasticsearch, alias: str, rule: Any, group_by: str | None, since: datetime,
                   window: Window) -> dict[str, dict[str, Any]]:
-    """key -> {count in [since, now], new (documents indexed in this run's window), newest indexed_at}."""
-    per_key = {"new": {"filter": window.new_docs()}, "newest": {"max": {"field": "indexed_at"}}}
+    """key -> {count in [since, now], new (documents new in this run's window), newest of ``window.new_by``}."""
+    per_key = {"new": {"filter": window.new_docs()}, "newest": {"max": {"field": window.new_by}}}
     if group_by:
         aggs = {"keys": {"terms": {"field": group_by, "size": MAX_KEYS}, "aggs": per_key}}
     else:
         aggs = {"keys": {"filter": {"match_all": {}}, "aggs": per_key}}
     resp = es.search(index=alias, size=0, aggs=aggs,
-                     query=counted(rule, [time_range(rule.time_field, since, window.now)]))
+                     query=counted(rule, [time_range(rule.time_field, since, window.at(rule.time_field))]))
     agg = resp["aggregations"]["keys"]
     buckets = agg["buckets"] if group_by else [{**agg, "key": ALL}]
     return {str(b["key"]): {"count": b["doc_count"], "new": b["new"]["doc_count"],
@@ -81,7 +81,7 @@ def _candidate(es: Elasticsearch, alias: str, rule: ThresholdRule, key: str, c: 
         summary = f"only {c['count']} documents in {span} (fewer than {rule.below})"
     if key != ALL:
         summary = f"{rule.group_by}={key}: {summary}"
-    filters = [time_range(rule.time_field, since, window.now), *key_filters(rule, key)]
+    filters = [time_range(rule.time_field, since, window.at(rule.time_field)), *key_filters(rule, key)]
     docs = fetch_documents(es, alias, rule, counted(rule, filters), rule.max_documents) if c["count"] else []
     return Candidate(
         alert_id=alert_id(rule.id, key, "above" if rule.above is not None else "below", c["newest"] or "none"),

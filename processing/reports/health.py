@@ -9,7 +9,11 @@ so a scheduler shows a failed task instead of a quiet dashboard:
   look-back window, from Elasticsearch aggregations on the docs alias. A source
   that went silent for several usual gaps (and longer than a floor that absorbs
   the crawl schedule) is stale; a configured source with nothing in the window
-  is stale too.
+  is stale too. With ``MEDIAMON_AS_OF=newest-document`` (replayed or sample
+  data, processing.clock) the same verdict is taken on publication times as of
+  the newest document: sample articles fetched once, long ago, are no silence;
+  a source with nothing in the window before that time is outside the replay
+  and reported as not judged.
 - archive vs index: every record of a committed batch (older than a grace
   period, so normal processing lag is not a gap) must be a document, or be
   quarantined with a reason. Matching is by document id (sha256 of the
@@ -36,6 +40,7 @@ from mediamon.core.document import doc_id
 from mediamon.core.errors import OperationFailed
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings
+from processing.clock import DATA_TIME_FIELD, data_time
 from processing.quarantine import iter_quarantined
 
 DEFAULT_WINDOW = timedelta(days=14)
@@ -72,16 +77,16 @@ class Freshness:
     reason: str
 
 
-def source_activity(es: Elasticsearch, alias: str, now: datetime,
-                    window: timedelta = DEFAULT_WINDOW) -> dict[str, SourceActivity]:
-    """Per source: documents first fetched in the window, the earliest of them, and the newest overall."""
+def source_activity(es: Elasticsearch, alias: str, now: datetime, window: timedelta = DEFAULT_WINDOW,
+                    time_field: str = "fetched_at") -> dict[str, SourceActivity]:
+    """Per source: documents first fetched (or published) in the window, the earliest of them, the newest overall."""
     since = (now - window).isoformat()
-    body = es.search(index=alias, size=0, aggs={"sources": {
+    body = es.search(index=alias, size=0, query={"range": {time_field: {"lte": now.isoformat()}}}, aggs={"sources": {
         "terms": {"field": "source", "size": 10_000},
         "aggs": {
-            "last_new": {"max": {"field": "fetched_at"}},
-            "window": {"filter": {"range": {"fetched_at": {"gte": since, "lte": now.isoformat()}}},
-                       "aggs": {"first": {"min": {"field": "fetched_at"}}}},
+            "last_new": {"max": {"field": time_field}},
+            "window": {"filter": {"range": {time_field: {"gte": since, "lte": now.isoformat()}}},
+                       "aggs": {"first": {"min": {"field": time_field}}}},
         },
     }}).body
     activity = {}
@@ -138,14 +143,27 @@ def _human(delta: timedelta) -> str:
 def check_freshness(settings: Settings, source_ids: list[str], es: Elasticsearch | None = None,
                     now: datetime | None = None, window: timedelta = DEFAULT_WINDOW, stale_factor: float = 3.0,
                     min_silence: timedelta = DEFAULT_MIN_SILENCE) -> list[dict[str, Any]]:
-    """Freshness rows for ``source_ids``; raises ``HealthGap`` naming every stale source."""
+    """Freshness rows for ``source_ids``; raises ``HealthGap`` naming every stale source.
+
+    On the data's clock (``MEDIAMON_AS_OF=newest-document``) publication times
+    are judged as of the newest document, and the message says so.
+    """
     es = es or _client(settings)
     now = now or datetime.now(UTC)
-    rows = assess_freshness(source_ids, source_activity(es, settings.docs_alias, now, window), now,
-                            window, stale_factor, min_silence)
+    as_of = data_time(es, settings, now)
+    field = DATA_TIME_FIELD if as_of else "fetched_at"
+    at = as_of or now
+    activity = source_activity(es, settings.docs_alias, at, window, field)
+    judged = [s for s in source_ids if not as_of or (s in activity and activity[s].count_in_window)]
+    rows = assess_freshness(judged, activity, at, window, stale_factor, min_silence)
+    if as_of:  # replayed data: a source with nothing in the window before the data's clock is outside the replay
+        rows += [Freshness(s, 0, None, None, None, min_silence.total_seconds(), False,
+                           f"not judged: no document in the {_human(window)} before the newest one (MEDIAMON_AS_OF)")
+                 for s in source_ids if s not in judged]
     stale = [row for row in rows if row.stale]
     if stale:
-        raise HealthGap("stale sources: " + "; ".join(f"{row.source}: {row.reason}" for row in stale))
+        clock = f" (as of the newest document, {as_of:%Y-%m-%d %H:%M} UTC: MEDIAMON_AS_OF)" if as_of else ""
+        raise HealthGap(f"stale sources{clock}: " + "; ".join(f"{row.source}: {row.reason}" for row in stale))
     return [asdict(row) for row in rows]
 
 

@@ -20,6 +20,7 @@ from mediamon.cli.main import main
 from mediamon.core.settings import Settings
 from mediamon.devtools.mirror.corpus import CORPUS_DIR
 from mediamon.devtools.mirror.server import MirrorServer
+from processing.alerts.alert_state import StateStore
 
 KEPT = ("tass-ru", "rt-en", "belta-be")
 
@@ -87,6 +88,11 @@ def test_demo_indexes_the_sample_sites_summarizes_and_reruns_incrementally(
     html = report.read_text()
     assert re.search(rf'id="total">{total}<', html) and 'id="empty-period"' not in html
     assert "Elasticsearch is still running" in output and "es stop`, or `make clean`" in output
+    # Alerts are judged as of the newest sample document, not the wall clock, on which every sample site is
+    # "silent for years": no source-silent alert (a site with nothing near that time is outside the sample).
+    newest = es_admin.search(index=es_settings.docs_alias, size=0, aggs={"newest": {"max": {"field": "published_at"}}})
+    assert re.search(rf"alerts judged as of\s+{newest['aggregations']['newest']['value_as_string'][:10]} ", output)
+    assert StateStore(es_admin, es_settings.alerts_index).alerts(rule="source-silent") == []
     for step in ("sample sites served at", "crawling every source (crawler log:", "processing them",
                  "evaluating the alert rules"):  # long steps say what they are doing
         assert step in output, step

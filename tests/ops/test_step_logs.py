@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from mediamon.core.settings import Settings
+from mediamon.ops.health import archive_vs_index, source_freshness
 from mediamon.ops.logs import REQUEST_LOGGERS, counts_line
 from mediamon.ops.process import run_alert_rules
+from tests.support.alerting import doc, index
 
 
 @pytest.fixture
@@ -39,3 +43,16 @@ def test_a_counts_line_names_reasons_and_failures() -> None:
     assert counts_line("alerts", {"rules": 2, "errors": {"r1": "boom"}, "fired_ids": [], "adds_up": False}) == (
         "alerts: rules 2, errors 1 (r1), COUNTS DO NOT ADD UP")
     assert counts_line("alerts", {"rules": 0}) == "alerts: nothing to do"
+
+
+def test_the_health_steps_log_one_counts_line_each_and_no_request_lines(
+        es_settings: Settings, es_admin: Elasticsearch, loud_clients: None, caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime.now(UTC)
+    index(es_admin, es_settings, [doc(f"t{i}", published=now - timedelta(hours=i), fetched_at=now - timedelta(hours=i))
+                                  for i in range(3)])
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    caplog.set_level(logging.INFO)
+    assert source_freshness(es_settings, ["tass-ru"], stale_factor=3.0, min_silence_hours=6.0)[0]["stale"] is False
+    assert archive_vs_index(es_settings, None, grace_minutes=0) == []
+    assert [r.getMessage() for r in caplog.records] == ["freshness: sources 1, fresh 1",
+                                                       "archive vs index: nothing to do"]

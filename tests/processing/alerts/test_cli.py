@@ -117,3 +117,51 @@ def test_list_says_why_an_alert_is_pending(cli_env, es_settings, es_admin, tmp_p
     assert line["status"] == "pending" and line["status_reason"].startswith("held for the file digest until ")
     table = CliRunner().invoke(main, ["alerts", "list"], env={"COLUMNS": "300"}).output
     assert "pending: held for the file digest until" in table
+
+
+def test_alerts_test_steps_a_threshold_rule_through_the_period_at_its_window(cli_env, es_settings, es_admin):
+    """Three bursts two days ago: each step reports what it would have fired, realert holds the second."""
+    x = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    bursts = {"a": x, "b": x + timedelta(hours=2), "c": x + timedelta(hours=38)}
+    index(es_admin, es_settings, [doc(f"{name}-{i}", published=at, indexed=datetime.now(UTC) - timedelta(minutes=1))
+                                  for name, at in bursts.items() for i in range(4)])  # backfilled: indexed now
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    cli_env.write_text("channels:\n  file: {type: file, path: out.jsonl}\nrules:\n"
+                       "  - {id: burst, type: threshold, window: 1h, above: 3, realert: 3h}\n")
+
+    result = invoke("alerts", "test", "burst", "--since", "3d", "--rules", str(cli_env), "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.output.splitlines()]
+    assert [(line["at"], line["outcome"]) for line in lines] == [
+        (x.isoformat(), "would fire"), (bursts["b"].isoformat(), "held by realert"),
+        (bursts["c"].isoformat(), "would fire")]
+    assert all(line["reason"]["count"] == 4 and len(line["documents"]) == 4 for line in lines)
+    until = invoke("alerts", "test", "burst", "--since", "3d", "--until", (x + timedelta(hours=12)).isoformat(),
+                   "--rules", str(cli_env), "--json")
+    assert len(until.output.splitlines()) == 2
+    table = CliRunner().invoke(main, ["alerts", "test", "burst", "--since", "3d", "--rules", str(cli_env)],
+                               env={"COLUMNS": "300"}).output
+    assert "at (UTC)" in table and f"{bursts['c']:%Y-%m-%d %H:%M}" in table and "2 would fire" in table
+    assert not es_admin.indices.exists(index=es_settings.alerts_index)
+    assert not (es_settings.data_dir / "out.jsonl").exists()
+
+
+def test_alerts_test_steps_a_flatline_rule_and_reports_each_silence_once(cli_env, es_settings, es_admin):
+    x = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=20)
+    index(es_admin, es_settings, [doc(f"t{i}", published=x - timedelta(minutes=30 * i)) for i in range(96)])
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    cli_env.write_text("channels:\n  file: {type: file, path: out.jsonl}\nrules:\n"
+                       "  - {id: silent, type: flatline, sources: [tass-ru], history: 14d, min_silence: 1h}\n")
+
+    since = (x - timedelta(days=1)).isoformat()  # steps at whole hours
+    result = invoke("alerts", "test", "silent", "--since", since, "--rules", str(cli_env), "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.output.splitlines()]
+    # silent past 3 x its 30-minute gap at the second hourly step; then, once the last document leaves
+    # the 14-day history, "no documents" — each silence once, not at every step
+    assert [(line["at"], line["outcome"]) for line in lines] == [
+        ((x + timedelta(hours=2)).isoformat(), "would fire"), ((x + timedelta(days=14, hours=1)).isoformat(),
+                                                               "would fire")]
+    assert lines[0]["summary"] == "source tass-ru: silent for 2h (usually within 90m)"
+    assert lines[1]["summary"] == "source tass-ru: no documents in the last 14d"
+    assert not es_admin.indices.exists(index=es_settings.alerts_index)
