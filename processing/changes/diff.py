@@ -1,11 +1,14 @@
 """What changed between two versions of an article, at title, lead, paragraph and sentence level.
 
-Both versions are first reduced to what a reader would call their content:
-the cosmetic rules of config/changes.yaml (stamps, counters, ad slots, tracking
-parameters) are removed and typography folded (quotes, dashes, spaces, ё), so a
-re-typeset page is no change at all. Paragraphs are aligned with difflib (each
-paragraph one token: a 1 MB transcript is a few thousand of them), and only the
-paragraphs that differ are compared sentence by sentence. Each difference is
+Paragraphs are aligned with difflib as they are (each paragraph one token: a
+1 MB transcript is a few thousand of them); only the stretches that differ are
+then reduced to what a reader would call their content — the cosmetic rules of
+config/changes.yaml (stamps, counters, ad slots, tracking parameters) removed,
+typography folded (quotes, dashes, spaces, ё) — and compared again, paragraph by
+paragraph and then sentence by sentence. A re-typeset page is no change at all,
+and the cost follows the size of the edit, not of the page (the cosmetic
+patterns are the expensive part: Python's regex engine scans case-insensitive
+alternations slowly). Each difference is
 classified — headline, lead, number, quote removed, attribution, paragraph
 added/removed, wording — and the classes' weights (independent evidence, so
 ``1 - prod(1 - w)``) make the score, raised by how much of the text changed.
@@ -20,9 +23,9 @@ from difflib import SequenceMatcher
 
 from processing.changes.config import ChangeRules
 
-TYPOGRAPHY = str.maketrans({"«": '"', "»": '"', "„": '"', "“": '"', "”": '"', "‟": '"', "‘": "'", "’": "'",
-                            "–": "-", "—": "-", "‑": "-", "−": "-", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
-                            "ё": "е", "Ё": "Е", "…": "..."})
+TYPOGRAPHY = {"«": '"', "»": '"', "„": '"', "“": '"', "”": '"', "‟": '"', "‘": "'", "’": "'", "–": "-", "—": "-",
+              "‑": "-", "−": "-", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "ё": "е", "Ё": "Е", "…": "..."}
+TYPOGRAPHIC = re.compile("[" + "".join(TYPOGRAPHY) + "]")  # a C scan; str.translate with a dict is per-char Python
 SPACES = re.compile(r"\s+")
 SPACE_BEFORE_PUNCT = re.compile(r" (?=[,.;:!?])")
 SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[\"'«„“(\[]?[A-ZА-ЯЁ0-9])")
@@ -59,7 +62,7 @@ def normalise(text: str | None, rules: ChangeRules) -> str:
     if not text:
         return ""
     if rules.file.cosmetic.typography:
-        text = text.translate(TYPOGRAPHY)
+        text = TYPOGRAPHIC.sub(lambda m: TYPOGRAPHY[m.group()], text)
     if rules.tracking is not None:
         text = rules.tracking.sub("", text)
     for pattern in rules.cosmetic:
@@ -67,18 +70,16 @@ def normalise(text: str | None, rules: ChangeRules) -> str:
     return SPACE_BEFORE_PUNCT.sub("", SPACES.sub(" ", text)).strip()
 
 
-def paragraphs(text: str, rules: ChangeRules) -> list[str]:
-    return [p for p in (normalise(line, rules) for line in text.split("\n")) if p]
+def raw_paragraphs(text: str) -> list[str]:
+    return [p for p in (line.strip() for line in text.split("\n")) if p]
+
+
+def paragraphs(raw: list[str], rules: ChangeRules) -> list[str]:
+    return [p for p in (normalise(line, rules) for line in raw) if p]
 
 
 def sentences(paragraph_list: list[str]) -> list[str]:
     return [s for p in paragraph_list for s in SENTENCE.split(p) if s]
-
-
-def content_key(version: VersionText, rules: ChangeRules) -> str:
-    """The text two versions must share to be the same version (cosmetic differences folded away)."""
-    return "\x1e".join([normalise(version.title, rules), normalise(version.lead, rules),
-                        "\x1f".join(paragraphs(version.text, rules))])
 
 
 def diff_versions(old: VersionText, new: VersionText, rules: ChangeRules) -> Change:
@@ -93,29 +94,32 @@ def diff_versions(old: VersionText, new: VersionText, rules: ChangeRules) -> Cha
             change.lines += [f"- {name}: {before}", f"+ {name}: {after}"]
             removed.append(before)
             added.append(after)
-    old_paras, new_paras = paragraphs(old.text, rules), paragraphs(new.text, rules)
+    old_raw, new_raw = raw_paragraphs(old.text), raw_paragraphs(new.text)
     changed_chars = 0
-    matcher = SequenceMatcher(None, old_paras, new_paras, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, old_raw, new_raw, autojunk=False).get_opcodes():
         if op == "equal":
             continue
-        gone, came = old_paras[i1:i2], new_paras[j1:j2]
-        changed_chars += sum(map(len, gone)) + sum(map(len, came))
-        if op == "delete":
-            classes.add("paragraph_removed")
-        elif op == "insert":
-            classes.add("paragraph_added")
-        gone_s, came_s = _sentence_diff(sentences(gone), sentences(came))
-        if op == "replace" and (gone_s or came_s):
-            classes.add("wording_changed")
-        removed += gone_s
-        added += came_s
-        change.lines += [f"- {s}" for s in gone_s] + [f"+ {s}" for s in came_s]
+        old_paras, new_paras = paragraphs(old_raw[i1:i2], rules), paragraphs(new_raw[j1:j2], rules)
+        for op2, k1, k2, m1, m2 in SequenceMatcher(None, old_paras, new_paras, autojunk=False).get_opcodes():
+            if op2 == "equal":
+                continue  # only cosmetic differences in this stretch
+            gone, came = old_paras[k1:k2], new_paras[m1:m2]
+            changed_chars += sum(map(len, gone)) + sum(map(len, came))
+            if op2 == "delete":
+                classes.add("paragraph_removed")
+            elif op2 == "insert":
+                classes.add("paragraph_added")
+            gone_s, came_s = _sentence_diff(sentences(gone), sentences(came))
+            if op2 == "replace" and (gone_s or came_s):
+                classes.add("wording_changed")
+            removed += gone_s
+            added += came_s
+            change.lines += [f"- {s}" for s in gone_s] + [f"+ {s}" for s in came_s]
     classes |= _kinds(removed, added)
     if "number_changed" in classes or "attribution_changed" in classes:
         classes.discard("wording_changed")  # the specific class says it
     weights = rules.weights
-    total = max(1, sum(map(len, old_paras)) + sum(map(len, new_paras)))
+    total = max(1, sum(map(len, old_raw)) + sum(map(len, new_raw)))
     change.changed_fraction = min(1.0, changed_chars / total)
     evidence = 1.0
     for cls in classes:

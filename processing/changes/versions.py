@@ -36,7 +36,7 @@ from mediamon.core.settings import Settings
 from mediamon.core.sources import Source
 from processing.changes.config import ChangeRules
 from processing.changes.deletion import Deletion, deletion_of
-from processing.changes.diff import VersionText, content_key, diff_versions
+from processing.changes.diff import VersionText, diff_versions
 
 log = logging.getLogger(__name__)
 
@@ -186,12 +186,11 @@ class VersionStage:
             new_text = VersionText(doc.title, doc.lead, doc.text)
             old_text = VersionText(base.get("title"), base.get("lead"), base.get("text") or "") if base else None
             restored = bool(latest.get("deleted"))
-            if old_text is not None and not restored and \
-                    content_key(old_text, self.rules) == content_key(new_text, self.rules):
+            change = diff_versions(old_text, new_text, self.rules) if old_text else None
+            if change is not None and not change.substantive and not restored:
                 self.counts.same += 1
                 self.counts.cosmetic += _text_hash(doc) != latest.get("text_hash")
             else:
-                change = diff_versions(old_text, new_text, self.rules) if old_text else None
                 version = self._version(doc, vid, latest["version"] + 1)
                 classes = (change.classes if change else []) + (["restored"] if restored else [])
                 version.update(change_classes=classes, change_score=change.score if change else 1.0,
