@@ -16,6 +16,9 @@ feed (metadata the feed/list carried: title, published, summary, ...), kind
 ("article" or "telegram_post"). A revisit of an archived article (``revisit``,
 ``revisit_of`` = the sha256 it was compared with) whose answer was 304 or the
 same bytes is a WARC ``revisit`` record (``warc_type``), with headers and no body.
+A page a browser loaded has ``rendered`` (the body is the rendered HTML) and
+``screenshot`` (a full-page PNG: a WARC ``resource`` record right after the
+response, ``WARC-Concurrent-To`` it, at the offset and with the sha256 named here).
 
 This module knows files and WARC, nothing about Scrapy or documents.
 """
@@ -59,6 +62,16 @@ class ManifestError(OperationFailed):
     """A manifest line is not a valid record; names the file and the line."""
 
 
+class Screenshot(BaseModel):
+    """Where a page's full-page screenshot sits in its batch's WARC (a ``resource`` record) and its digest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int
+    sha256: str
+    content_type: str = "image/png"
+
+
 class ManifestRecord(BaseModel):
     """One line of a batch's manifest: what was fetched, when, and where its bytes sit in the WARC.
 
@@ -94,6 +107,9 @@ class ManifestRecord(BaseModel):
     revisit: bool = False
     revisit_of: str | None = None
     warc_type: Literal["response", "revisit"] = "response"
+    # The body is what a browser rendered (challenge passed, scripts run); the headers are the HTTP answer's
+    rendered: bool = False
+    screenshot: Screenshot | None = None
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -140,8 +156,8 @@ class BatchWriter:
     def add(self, *, url: str, canonical_url: str, fetched_url: str, status: int, http_headers: list[tuple[str, str]],
             body: bytes, request_headers: list[tuple[str, str]] | None = None, kind: str = "article",
             feed: dict[str, Any] | None = None, fetched_at: datetime | None = None,
-            extra: dict[str, Any] | None = None) -> ManifestRecord:
-        """Append a request/response pair and its manifest line; returns the manifest entry."""
+            extra: dict[str, Any] | None = None, screenshot: bytes | None = None) -> ManifestRecord:
+        """Append a request/response pair (and the page's ``screenshot``, a PNG) and its manifest line."""
         fetched_at = fetched_at or datetime.now(UTC)
         sha256 = hashlib.sha256(body).hexdigest()
         content_type = next((v for k, v in http_headers if k.lower() == "content-type"), None)
@@ -159,10 +175,11 @@ class BatchWriter:
                 warc_headers_dict={"WARC-Date": warc_date, "WARC-Payload-Digest-SHA256": sha256})
             self._writer.write_record(resp)
             self._writer.write_record(req)
+            shot = self._write_screenshot(url, screenshot, resp, warc_date) if screenshot is not None else None
             fields = {"batch": self.batch_id, "url": url, "canonical_url": canonical_url, "source": self.source,
                       "fetched_at": fetched_at, "status": status, "content_type": content_type, "sha256": sha256,
                       "warc_file": WARC_NAME, "offset": offset, "fetched_url": fetched_url, "kind": kind,
-                      "feed": feed or {}}
+                      "feed": feed or {}, "screenshot": shot}
             entry = ManifestRecord(**{**fields, **(extra or {})})  # extra may refine (e.g. a record's own source)
             self._manifest_fh.write(json.dumps(entry.as_json(), ensure_ascii=False) + "\n")
         except OSError as exc:
@@ -204,6 +221,17 @@ class BatchWriter:
         self.count += 1
         return entry
 
+    def _write_screenshot(self, url: str, png: bytes, response: Any, warc_date: str) -> Screenshot:
+        """The evidence beside a response: a ``resource`` record ReplayWeb.page and pywb list with the page."""
+        sha256 = hashlib.sha256(png).hexdigest()
+        offset = self._warc_fh.tell()
+        record = self._writer.create_warc_record(
+            screenshot_uri(url), "resource", payload=io.BytesIO(png), warc_content_type="image/png",
+            warc_headers_dict={"WARC-Date": warc_date, "WARC-Payload-Digest-SHA256": sha256,
+                               "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")})
+        self._writer.write_record(record)
+        return Screenshot(offset=offset, sha256=sha256)
+
     def commit(self) -> Path | None:
         """Flush, fsync and move the batch into place; an empty batch is discarded."""
         try:
@@ -228,6 +256,28 @@ class BatchWriter:
                 with contextlib.suppress(OSError):  # a full disk fails the flush; the batch is discarded anyway
                     fh.close()
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def screenshot_uri(url: str) -> str:
+    """The WARC-Target-URI of a page's screenshot record (the ``urn:`` form browser crawlers use for views)."""
+    return f"urn:screenshot:{url}"
+
+
+def read_screenshot(batch_dir: Path, entry: ManifestRecord) -> bytes:
+    """The PNG of ``entry``'s screenshot, checked against its sha256; ``ArchiveError`` when absent or altered."""
+    if entry.screenshot is None:
+        raise ArchiveError(f"{entry.url}: no screenshot was taken")
+    try:
+        with open(batch_dir / entry.warc_file, "rb") as fh:
+            fh.seek(entry.screenshot.offset)
+            png = next(iter(ArchiveIterator(fh))).content_stream().read()
+    except Exception as exc:  # warcio raises anything on damaged bytes
+        raise ArchiveError(f"{entry.url}: screenshot at offset {entry.screenshot.offset} of "
+                           f"{batch_dir / entry.warc_file} unreadable: {exc}") from exc
+    if hashlib.sha256(png).hexdigest() != entry.screenshot.sha256:
+        raise ArchiveError(f"{entry.url}: screenshot at offset {entry.screenshot.offset} is not the one archived "
+                           f"(sha256 {entry.screenshot.sha256})")
+    return png
 
 
 def _path_of(url: str) -> str:

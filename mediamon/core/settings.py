@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Whose clock alerts and the freshness check judge time by: the wall clock, or the newest document's
     # publication time for replayed or sample data (the demo, `make airflow` on the sample sites).
     as_of: Literal["now", "newest-document"] = "now"
+    browser_path: Path = Field(default=Path("/usr/bin/chromium"),
+                               description="the Chromium rendered pages use (Debian: apt-get install chromium)")
     # Airflow task policy (seconds) and the connection that overrides the cluster settings.
     es_conn_id: str = "mediamon_es"
     crawl_retries: int = Field(default=3, ge=0)
@@ -90,7 +92,8 @@ class Settings(BaseSettings):
         """These settings as the variables a crawler child process reads (no secrets: crawling needs none)."""
         env = {"MEDIAMON_DATA_DIR": str(self.data_dir), "MEDIAMON_CONFIG_DIR": str(self.config_dir),
                "MEDIAMON_SOURCES_FILE": str(self.sources_path), "MEDIAMON_URL_REWRITE": self.url_rewrite,
-               "MEDIAMON_CRAWL_SETTINGS": json.dumps(self.crawl_settings)}
+               "MEDIAMON_CRAWL_SETTINGS": json.dumps(self.crawl_settings),
+               "MEDIAMON_BROWSER_PATH": str(self.browser_path)}
         if self.user_agent:
             env["MEDIAMON_USER_AGENT"] = self.user_agent
         return env

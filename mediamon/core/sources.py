@@ -108,6 +108,7 @@ class ListPage(_Strict):
     next_selector: str | None = Field(default=None, description="CSS giving the next page's href")
     page_url: PageTemplate = None
     max_pages: int = Field(default=1, ge=1, le=1000)
+    render: Literal["plain", "browser"] = Field(default="plain", description="browser: a list built by scripts")
 
 
 class Telegram(_Strict):
@@ -202,6 +203,20 @@ class Source(_Strict):
     revisits: Revisits = Revisits()
     selectors: Selectors = Selectors()
     article_url_patterns: list[Regex] = []
+    # How pages are fetched: plain HTTP; plain, retried once in a browser when the answer is a JavaScript
+    # challenge (mid.ru, rt.com); or always in the browser. A screenshot needs the browser too.
+    render: Literal["plain", "on_challenge", "browser"] = "plain"
+    screenshot: bool = Field(default=False, description="full-page screenshot of every article, as evidence")
+
+    @property
+    def always_renders(self) -> bool:
+        """Whether some of the source's pages are always loaded in the browser (not only challenged ones)."""
+        return self.render == "browser" or self.screenshot or any(p.render == "browser" for p in self.discovery.lists)
+
+    @property
+    def needs_browser(self) -> bool:
+        """Whether a crawl of this source may start the browser (plain sources never pay for one)."""
+        return self.render == "on_challenge" or self.always_renders
 
     @model_validator(mode="after")
     def _discovery_on_own_domains(self) -> Source:
