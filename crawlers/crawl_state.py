@@ -276,8 +276,9 @@ class SourceRun:
         whenever the disk filled up at a commit rather than at a write.
         """
         revisit: QueueEntry | None = item.get("revisit")
-        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical", *ARCHIVE_CAPTURE_KEYS)
-                 if item.get(k) is not None}
+        extra = {k: item[k] for k in ("encoding", "encoding_declared", "discovered_canonical", "rendered",
+                                      *ARCHIVE_CAPTURE_KEYS) if item.get(k) is not None}
+        extra |= item.get("manifest", {})  # more manifest fields (an import's file and record)
         sha256 = hashlib.sha256(item["body"]).hexdigest()
         try:
             if self._writer is None:
@@ -294,7 +295,7 @@ class SourceRun:
                                  fetched_url=item["fetched_url"], status=item["status"],
                                  http_headers=item["http_headers"], body=item["body"],
                                  request_headers=item.get("request_headers"), kind=item["kind"],
-                                 feed=item.get("feed"), extra=extra)
+                                 feed=item.get("feed"), extra=extra, screenshot=item.get("screenshot"))
         except ArchiveError:
             if revisit is not None:
                 self.stats.revisit_errors["archive_error"] += 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
@@ -61,10 +62,15 @@ class PoliteDownloadHandler(RewritingDownloadHandler):
     async def download_request(self, request: Request) -> Response:
         if self.delay <= 0:
             return await super().download_request(request)
+        return await self.in_turn(request, super().download_request, self.concurrency)
+
+    async def in_turn(self, request: Request, send: Callable[[Request], Awaitable[Response]],
+                      concurrency: int) -> Response:
+        """``send(request)`` once its host's turn has come, at most ``concurrency`` in flight to the host."""
         host = urlsplit(request.url).hostname or ""
-        await wait_turn(host, self.delay, self.concurrency)
+        await wait_turn(host, self.delay, concurrency)
         try:
-            return await super().download_request(request)
+            return await send(request)
         finally:  # the delay also runs from the answer: a request sent late must not crowd the next one
             _in_flight[host] -= 1
             _last_start[host] = max(_last_start[host], time.monotonic())

@@ -32,6 +32,7 @@ from twisted.internet import task
 
 from crawlers import settings as project_settings
 from crawlers.crawl_state import SourceRun
+from crawlers.rendering import browser_missing
 from crawlers.revisit import now_setting
 from crawlers.rewrite import parse_rules
 from crawlers.spiders import FeedSpider, ListingSpider, SitemapSpider, TelegramSpider
@@ -73,7 +74,14 @@ def source_settings(source: Source, settings: Settings, overrides: dict[str, Any
         "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency,
         "ROBOTSTXT_OBEY": polite.obey_robots,
         "MEDIAMON_URL_REWRITE": settings.url_rewrite,
+        "MEDIAMON_RENDER": source.render,
     })
+    if source.needs_browser:  # only then: a plain source never loads the browser's download handler
+        scrapy_settings.update({
+            "DOWNLOAD_HANDLERS": project_settings.RENDER_DOWNLOAD_HANDLERS,
+            "MEDIAMON_BROWSER_PATH": str(settings.browser_path),
+            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": str(settings.browser_path), "headless": True},
+        })
     if settings.user_agent:
         scrapy_settings["USER_AGENT"] = settings.user_agent
     return {**scrapy_settings, **settings.crawl_settings, **(overrides or {})}
@@ -99,6 +107,8 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         report.sources[source.id] = run.stats
         if not run.open():
             log.error("%s: %s", source.id, run.stats.fatal)
+            continue
+        if not _browser_ready(source, settings, scrapy_settings, run):
             continue
         if not source.politeness.obey_robots:
             log.warning("%s: robots.txt NOT obeyed: %s", source.id, source.politeness.robots_override_reason)
@@ -135,6 +145,24 @@ def open_process(settings: Settings, overrides: dict[str, Any] | None) -> tuple[
         logging.getLogger("scrapy").setLevel(logging.root.level)
     OneLinePerFailure.install(verbose=logging.getLevelName(log_level) in (logging.DEBUG, "DEBUG"))
     return process, overrides
+
+
+def _browser_ready(source: Source, settings: Settings, scrapy_settings: dict[str, Any], run: SourceRun) -> bool:
+    """False (the source failed, saying how to install Chromium) when a source that always renders has no browser.
+
+    A ``render: on_challenge`` source still crawls without one: its challenge pages are counted blocked.
+    """
+    missing = browser_missing(settings.browser_path) if source.needs_browser else None
+    if missing is None:
+        return True
+    if not source.always_renders:
+        log.error("%s: %s; its JavaScript challenges are counted blocked", source.id, missing)
+        scrapy_settings["MEDIAMON_RENDER"] = "plain"
+        return True
+    run.stats.fatal = missing
+    log.error("%s: %s", source.id, missing)
+    run.finish()
+    return False
 
 
 class OneLinePerFailure(logging.Filter):

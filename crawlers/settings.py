@@ -75,3 +75,17 @@ DOWNLOADER_MIDDLEWARES = {
     f"{_MW}.guard.SSRFGuardMiddleware": 960,
 }
 ITEM_PIPELINES = {"crawlers.pipelines.ArchivePipeline": 300}
+# Rendering (sources with ``render:`` or ``screenshot:``; crawlers/rendering.py): scrapy-playwright drives the
+# system Chromium (Playwright's own browser download is not used). Rendered pages go one at a time per host,
+# within the same per-host delay; each host's browser context is replaced every MEDIAMON_RENDER_CONTEXT_PAGES
+# pages (its cookies, e.g. a passed challenge, last that long) so a long crawl's memory stays flat.
+MEDIAMON_BROWSER_PATH = str(_env.browser_path)
+MEDIAMON_RENDER = "plain"  # the source's ``render:`` (crawlers.run.source_settings sets it per source)
+MEDIAMON_RENDER_CONCURRENCY = 1
+MEDIAMON_RENDER_CONTEXT_PAGES = 50
+MEDIAMON_RENDER_SETTLE_S = 15.0  # how long a challenge page gets to pass (set its cookie, reload) in the browser
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
+RENDER_DOWNLOAD_HANDLERS = {"http": "crawlers.rendering.RenderingDownloadHandler",
+                            "https": "crawlers.rendering.RenderingDownloadHandler"}

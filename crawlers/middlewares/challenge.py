@@ -1,6 +1,9 @@
 """Recognise anti-bot JavaScript challenge pages served with status 200 (DDoS-Guard, StormWall, Cloudflare).
 
-Such a page is counted as blocked and never archived as if it were the article.
+Such a page is never archived as if it were the article. On a source with
+``render: on_challenge`` the request is tried once more in the browser
+(crawlers/rendering.py), which runs the challenge's script; a page still a
+challenge after that, or on any other source, is counted as blocked.
 """
 
 from __future__ import annotations
@@ -23,7 +26,18 @@ def is_challenge(body: bytes) -> bool:
 
 
 class ChallengeMiddleware:
-    def process_response(self, request: Request, response: Response) -> Response:
+    def __init__(self, retry_in_browser: bool) -> None:
+        self.retry_in_browser = retry_in_browser
+
+    @classmethod
+    def from_crawler(cls, crawler) -> ChallengeMiddleware:
+        return cls(crawler.settings.get("MEDIAMON_RENDER") == "on_challenge")
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status == 200 and not request.url.endswith("/robots.txt") and is_challenge(response.body):
+            if self.retry_in_browser and not request.meta.get("render"):
+                # once: the browser's answer comes back through here with meta["render"] set
+                return request.replace(meta={**request.meta, "render": True, "screenshot": "canonical" in request.meta},
+                                       dont_filter=True)
             raise Dropped("js_challenge", request.url)
         return response

@@ -83,8 +83,9 @@ class SourceSpider(scrapy.Spider):
             return
         # Lower priority: the articles a page found are fetched before the next page is, so the
         # scheduler holds one page's worth of requests, not a whole site's (memory flat in site size).
+        # a browser answers a conditional request's 304 with an empty page: rendered pages are read whole
         yield Request(url, callback=callback, errback=self.page_failed, dont_filter=True, priority=-1,
-                      headers=self.run.conditional_headers(url),
+                      headers={} if meta.get("render") else self.run.conditional_headers(url),
                       meta={"handle_httpstatus_list": [304], "page_url": url, **meta})
 
     def page_ok(self, response: Response) -> bool:
@@ -123,9 +124,10 @@ class SourceSpider(scrapy.Spider):
         key = self.run.claim(url)
         if key is None:
             return None
+        render = self.source.render == "browser" or self.source.screenshot
         return Request(url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
-                       meta={"canonical": key, "page_url": page_url, "feed": {k: v for k, v in (feed or {}).items()
-                                                                           if v not in (None, "", [])}})
+                       meta={"canonical": key, "page_url": page_url, "render": render, "screenshot": render,
+                             "feed": {k: v for k, v in (feed or {}).items() if v not in (None, "", [])}})
 
     def article_requests(self, links: Iterable[tuple[str, dict[str, Any]]], page_url: str) -> list[Request]:
         """Requests for the new articles among ``links``; an empty list means the page held nothing new."""
@@ -161,6 +163,7 @@ class SourceSpider(scrapy.Spider):
             "request_headers": _headers(response.request) if response.request else [],
             "encoding": encoding, "encoding_declared": response.meta.get("encoding_declared"),
             "discovered_canonical": discovered if discovered != canonical else None,
+            "rendered": bool(response.meta.get("rendered")), "screenshot": response.meta.get("screenshot_png"),
         }
 
 

@@ -15,7 +15,8 @@ class ListingSpider(SourceSpider):
 
     async def start(self) -> Iterator[Request]:
         for listing in self.source.discovery.lists:
-            for request in self.page_request(listing.url, self.parse_list, listing=listing.model_dump(), page=1):
+            for request in self.page_request(listing.url, self.parse_list, listing=listing.model_dump(), page=1,
+                                             render=self.renders(listing.render)):
                 yield request
 
     def parse_list(self, response: Response) -> Iterator[Request]:
@@ -48,4 +49,9 @@ class ListingSpider(SourceSpider):
         elif listing.get("page_url"):
             next_url = listing["page_url"].replace("{n}", str(page + 1))
         if next_url and self.source.allows(next_url):
-            yield from self.page_request(next_url, self.parse_list, listing=listing, page=page + 1)
+            yield from self.page_request(next_url, self.parse_list, listing=listing, page=page + 1,
+                                         render=self.renders(listing["render"]))
+
+    def renders(self, list_render: str) -> bool:
+        """Whether a list page is loaded in the browser: the list's ``render:``, else the source's."""
+        return list_render == "browser" or self.source.render == "browser"

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mediamon.devtools.mirror import catalog as catalog_mod
 from mediamon.devtools.mirror import changing, webarchives
+from mediamon.devtools.mirror.challenge import JsChallenge
 from mediamon.devtools.mirror.corpus import load_corpus
 
 
@@ -50,12 +51,14 @@ class MirrorServer:
 
     def __init__(self, corpus_dir: Path | None = None, faults: bool = False, host: str = "127.0.0.1",
                  port: int = 0, shared_dir: Path | None = None, retry_after: int = 1,
-                 clock: datetime | None = None) -> None:
+                 clock: datetime | None = None, challenges: bool = False) -> None:
         self.corpus = load_corpus(corpus_dir)
         self.faults = faults
         self.retry_after = retry_after
         self.catalog = catalog_mod.build(self.corpus, faults, shared_dir)
         self.archives = webarchives.build(self.catalog, self.corpus)  # Wayback and Common Crawl, for backfills
+        # mid.ru's and rt.com's articles behind a challenge only a browser passes (mirror/challenge.py)
+        self.challenge = JsChallenge(self.catalog) if challenges else None
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._faulted: set[tuple[str, str]] = set()
@@ -153,6 +156,9 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
                                       {"Retry-After": str(mirror.retry_after)})
                 if resource.fault == "503_once":
                     return self._send(503, b"Service Unavailable", "text/plain")
+            if mirror.challenge and mirror.challenge.applies(host, path) and not mirror.challenge.passed(
+                    host, self.headers.get("Cookie")):
+                return self._send(200, mirror.challenge.page(host), "text/html; charset=utf-8")
             headers = dict(resource.headers)
             if resource.conditional:
                 etag = f'"{hashlib.sha1(resource.body).hexdigest()[:16]}"'

@@ -1,0 +1,103 @@
+"""Browser rendering: mid.ru and rt.com behind a JavaScript challenge (a script sets a cookie and reloads).
+
+Plain Scrapy gets the challenge and counts it blocked; ``render: on_challenge``
+retries each challenged article once in the system Chromium, which passes the
+challenge, and the real article is archived (rendered, with its screenshot),
+processed and searchable. The crawls are real (``python -m crawlers``) against
+the real mirror; the browser is Debian's Chromium through scrapy-playwright.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawlers.middlewares.challenge import is_challenge
+from crawlers.rendering import browser_missing
+from mediamon.core.archive import iter_batches, iter_records, read_screenshot
+from mediamon.devtools.mirror.server import MirrorServer
+from processing.runner import process_pending
+from processing.store.search import SearchFilters, search
+from tests.support.crawl import archived_entries
+from tests.support.rendering import CHALLENGED_SOURCES, challenged_articles, crawl_challenged
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+needs_chromium = pytest.mark.skipif(browser_missing("/usr/bin/chromium") is not None,
+                                    reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def challenged_mirror():
+    with MirrorServer(challenges=True) as mirror:
+        yield mirror
+
+
+def test_plain_crawl_counts_the_challenge_blocked_and_starts_no_browser(challenged_mirror, tmp_path):
+    code, report, stderr = crawl_challenged(challenged_mirror, tmp_path / "data", "plain")
+    assert code == 0, stderr[-2000:]
+    expected = Counter(e.source for e in challenged_mirror.expected if e.url in challenged_articles(challenged_mirror))
+    for source in CHALLENGED_SOURCES:
+        stats = report["sources"][source]
+        assert stats["blocked"] == {"js_challenge": expected[source]} and stats["archived"] == 0
+        assert stats["adds_up"]
+    assert archived_entries(tmp_path / "data") == []
+    assert "playwright" not in stderr.lower()
+
+
+def test_a_source_that_must_render_without_chromium_says_how_to_install_it(challenged_mirror, tmp_path):
+    code, report, stderr = crawl_challenged(challenged_mirror, tmp_path / "data", "browser",
+                                            MEDIAMON_BROWSER_PATH=str(tmp_path / "no-chromium"))
+    assert code == 1
+    for source in CHALLENGED_SOURCES:
+        assert "apt-get install chromium" in report["sources"][source]["fatal"]
+    assert "apt-get install chromium" in stderr and "Traceback" not in stderr
+
+
+def test_on_challenge_without_chromium_counts_the_challenge_blocked(challenged_mirror, tmp_path):
+    code, report, stderr = crawl_challenged(challenged_mirror, tmp_path / "data", "on_challenge",
+                                            MEDIAMON_BROWSER_PATH=str(tmp_path / "no-chromium"))
+    assert code == 0
+    expected = Counter(e.source for e in challenged_mirror.expected if e.url in challenged_articles(challenged_mirror))
+    for source in CHALLENGED_SOURCES:
+        assert report["sources"][source]["blocked"] == {"js_challenge": expected[source]}
+    assert "apt-get install chromium" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_rendering_passes_the_challenge_and_the_article_is_archived_processed_and_searchable(
+        challenged_mirror, es_settings, es_admin):
+    settings = es_settings
+    before = len(challenged_mirror.requests)
+    code, report, stderr = crawl_challenged(challenged_mirror, settings.data_dir, "on_challenge")
+    assert code == 0, stderr[-2000:]
+    wanted = challenged_articles(challenged_mirror)
+    assert sum(report["sources"][s]["archived"] for s in CHALLENGED_SOURCES) == len(wanted)
+    assert all(report["sources"][s]["adds_up"] and not report["sources"][s]["blocked"] for s in CHALLENGED_SOURCES)
+
+    # Each article: the plain request met the challenge, then the browser asked once more; the first page of a
+    # host met the challenge in the browser too (script, cookie, reload), later ones kept the context's cookie.
+    served = Counter((r.host, r.path) for r in challenged_mirror.requests[before:])
+    asked = {url: served[urlsplit(url).hostname, urlsplit(url).path] for url in wanted}
+    assert all(n in (2, 3) for n in asked.values()), asked
+    assert {url.split("/")[2] for url, n in asked.items() if n == 3} == {"mid.ru", "www.rt.com"}, asked
+
+    batches = list(iter_batches(settings.data_dir / "archive"))
+    records = [r for b in batches for r in iter_records(b)]
+    assert {r.manifest.url for r in records} == wanted
+    for record in records:
+        assert record.manifest.rendered and record.manifest.kind == "article"
+        assert not is_challenge(record.body) and b"<h1" in record.body
+        assert dict(record.http_headers).get("Content-Type", "").startswith("text/html")
+        png = read_screenshot(record.batch_dir, record.manifest)
+        assert png.startswith(PNG_MAGIC) and len(png) > 5000
+
+    processed = process_pending(settings, es_admin, workers=1, progress=False)
+    assert processed.adds_up() and processed.created == len(wanted) and not processed.quarantined
+    total, hits = search(es_admin, settings.docs_alias, "Захарова", SearchFilters(sources=["mid-ru"]))
+    assert total >= 1 and all(h["url"] in wanted for h in hits)
+    total, hits = search(es_admin, settings.docs_alias, "Belarus", SearchFilters(sources=["rt-en"]))
+    assert total >= 1 and all(h["url"] in wanted for h in hits)
+
