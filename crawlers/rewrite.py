@@ -41,6 +41,17 @@ def rewrite(url: str, rules: Rules) -> str | None:
     return None
 
 
+def original(url: str, rules: Rules) -> str | None:
+    """The real URL a rewritten ``url`` stands for (a capture of the mirror or replay), or None.
+
+    Several prefixes may share a replacement (``https://`` and ``http://`` of one host): the first rule wins.
+    """
+    for prefix, replacement in rules:
+        if url.startswith(replacement) and (len(url) == len(replacement) or url[len(replacement)] in "/?#"):
+            return prefix + url[len(replacement):]
+    return None
+
+
 class RewritingDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler, fetching rewritten URLs and answering with the real one."""
 

@@ -13,7 +13,20 @@ import logging
 import click
 from rich.logging import RichHandler
 
-from mediamon.cli import alerts, backfill, crawl, deadletter, es, history, process, run, search, setup
+from mediamon.cli import (
+    alerts,
+    backfill,
+    crawl,
+    deadletter,
+    es,
+    evidence,
+    history,
+    importing,
+    process,
+    run,
+    search,
+    setup,
+)
 from mediamon.cli.common import console
 
 # Clients that log every request's full URL at INFO or DEBUG, and a webhook URL holds its token:
@@ -35,5 +48,5 @@ def main(verbose: int) -> None:
 
 for command in (es.es, setup.setup, crawl.crawl, backfill.backfill, process.process, process.reprocess,
                 process.extract, run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
-                deadletter.deadletter, history.history):
+                deadletter.deadletter, history.history, importing.import_command, evidence.evidence):
     main.add_command(command)
