@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from mediamon.cli.common import console, failures_exit, get_client, get_settings
+from mediamon.cli.common import console, failures_exit, get_client, get_settings, shown
+from mediamon.core.sources import load_sources
 from mediamon.ops.setup import setup_cluster
 from processing.store.kibana import import_saved_objects
 
@@ -18,8 +19,19 @@ def setup() -> None:
     for name in report.changed:
         console.print(f"created/updated: {name}")
     console.print(f"unchanged: {', '.join(report.unchanged) or 'nothing'}")
+    _check_browser(settings)
     if settings.kibana_url:
         kibana = import_saved_objects(settings)
         console.print(f"Kibana: {kibana.objects} saved objects imported ({', '.join(kibana.files)})")
         if kibana.errors:
             raise click.ClickException("Kibana rejected objects: " + "; ".join(kibana.errors))
+
+
+def _check_browser(settings) -> None:
+    """Say how to install Chromium when a configured source renders pages and it is missing (crawls would fail)."""
+    from crawlers.rendering import browser_missing  # lazy: Playwright's modules only when checking
+
+    rendering = [s.id for s in load_sources(settings.sources_path) if s.needs_browser]
+    missing = browser_missing(settings.browser_path) if rendering else None
+    if missing:
+        console.print(f"[yellow]{shown(', '.join(rendering))}:[/] {shown(missing)}", highlight=False)
