@@ -71,6 +71,9 @@ from processing.rules import ProcessingRules, load_processing_rules
 from processing.store import ledger
 from processing.store.bulk import DeadLetter, index_documents
 from processing.store.indexsetup import add_new_fields, setup
+from processing.stories import storyindex
+from processing.stories.assign import assign_stories
+from processing.stories.lexicon import Lexicon, load_lexicon
 
 log = logging.getLogger(__name__)
 CHUNKSIZE = 4
@@ -92,6 +95,10 @@ class ProcessReport:
     duplicates_exact: int = 0
     duplicates_near: int = 0
     regrouped: int = 0  # already indexed documents whose duplicate group changed
+    stories_joined: int = 0  # documents linked into an existing story (processing.stories)
+    stories_founded: int = 0  # documents that began a story
+    stories_kept: int = 0  # already in a story (reprocessing keeps it)
+    stories_undated: int = 0  # no published or fetched time: no story window to place them in
     dates_rejected: int = 0
     dates_feed_disagrees: int = 0  # documents whose page time contradicts the feed's (the page's wins)
     boilerplate_lines_removed: int = 0
@@ -170,6 +177,7 @@ class RunContext:
     rules: ProcessingRules
     pool: ProcessPoolExecutor | None
     change_rules: ChangeRules
+    lexicon: Lexicon | None = None  # None: MEDIAMON_STORIES=false
     on_record: Callable[[int], None] = lambda n: None
 
 
@@ -237,6 +245,13 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
         report.superseded = len(docs) - len(indexed)
         docs = indexed
         grouping = assign_groups(ctx.es, alias, docs)
+        if ctx.lexicon is not None:
+            stories = assign_stories(ctx.es, ctx.settings, docs, ctx.lexicon)
+            report.stories_joined, report.stories_founded = stories.joined, stories.founded
+            report.stories_kept, report.stories_undated = stories.kept, stories.undated
+            for old in grouping.regrouped:  # sources read before the stories were renamed
+                if old.get("story_id") in stories.renamed:
+                    old["story_id"] = stories.renamed[old["story_id"]]
         counts = index_documents(ctx.es, alias, docs, deadletter)
         if grouping.regrouped:
             report.regrouped = index_documents(ctx.es, alias, grouping.regrouped, deadletter).sent
@@ -264,7 +279,8 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
     ctx = RunContext(settings=settings, es=es or make_client(settings),
                      sources=sources_by_id(load_sources(sources_file)),
                      rules=load_processing_rules(settings.config_dir), pool=None,
-                     change_rules=load_change_rules(settings.config_dir))
+                     change_rules=load_change_rules(settings.config_dir),
+                     lexicon=load_lexicon(settings.config_dir) if settings.stories else None)
     if workers > 1:
         ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                        initargs=(settings.config_dir, sources_file))
@@ -274,6 +290,8 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
         add_new_fields(ctx.es, settings)  # an upgrade's new Document fields, before its documents arrive
     ledger.ensure_index(ctx.es, settings)
     ensure_versions_index(ctx.es, settings)
+    if ctx.lexicon is not None:
+        storyindex.ensure_index(ctx.es, settings)
     return ctx
 
 

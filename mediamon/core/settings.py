@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     as_of: Literal["now", "newest-document"] = "now"
     browser_path: Path = Field(default=Path("/usr/bin/chromium"),
                                description="the Chromium rendered pages use (Debian: apt-get install chromium)")
+    # Processing: group documents into stories (processing.stories) as they are indexed.
+    stories: bool = Field(default=True, description="assign each processed document to a story")
     # Airflow task policy (seconds) and the connection that overrides the cluster settings.
     es_conn_id: str = "mediamon_es"
     crawl_retries: int = Field(default=3, ge=0)

@@ -23,6 +23,7 @@ from mediamon.core.sources import load_sources
 from mediamon.devtools.mirror.corpus import load_corpus
 from processing.alerts.rules import load_alert_rules
 from processing.rules import load_processing_rules
+from processing.stories.lexicon import load_lexicon
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.timeout(60)
@@ -57,6 +58,7 @@ LOADERS: dict[str, Callable[[Path], Callable[[], object]]] = {
     "sources": lambda tmp: lambda: load_sources(_file(tmp, "sources.yaml", bomb("sources"))),
     "alert rules": lambda tmp: lambda: load_alert_rules(_file(tmp, "alerts.yaml", bomb("rules"))),
     "alert channels": lambda tmp: lambda: load_alert_rules(_file(tmp, "alerts.yaml", bomb("channels"))),
+    "stories lexicon": lambda tmp: lambda: load_lexicon(_file(tmp, "stories.yaml", bomb("concepts")).parent),
     "sample corpus": lambda tmp: lambda: load_corpus(_file(tmp / "corpus", "site.yaml", bomb(None)).parent),
     **{name: (lambda tmp, name=name: _in_config_dir(tmp, name)) for name in PROCESSING_FILES},
 }

@@ -1,0 +1,106 @@
+"""Incremental story assignment: each arriving document joins the story it re-tells, or begins one.
+
+Runs in the batch runner under the grouping lock, after near-duplicate grouping
+and before indexing, so every document is indexed with its ``story_id``. A
+story is the connected set of reports linked above the threshold
+(``processing.stories.linking``): a report that links to two stories bridges
+them and they merge; a story is named after its earliest report. Both make the
+outcome independent of the order in which batches arrive (a crawl writes one
+batch per source), so reprocessing, or processing the same archive into a fresh
+index, gives the same stories with the same ids. When a merge or an earlier
+report renames a story, the already indexed documents of the old name are
+updated (``renamed``), as dedup re-roots its groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from mediamon.core.document import Document
+from mediamon.core.settings import Settings
+from processing.stories import storyindex
+from processing.stories.features import StoryFeatures, story_features
+from processing.stories.lexicon import Lexicon
+from processing.stories.linking import Link
+from processing.stories.story import Member, Story, matches, story_id_of
+
+
+@dataclass
+class StoriesReport:
+    """documents_in = kept + joined + founded + undated, always."""
+
+    documents_in: int = 0
+    kept: int = 0  # already in a story (reprocessing)
+    joined: int = 0  # linked into an existing story
+    founded: int = 0  # began a story of their own
+    undated: int = 0  # neither published nor fetched time: no window to place them in
+    merged: int = 0  # stories merged into another because a report bridged them
+    renamed: dict[str, str] = field(default_factory=dict)  # old story id -> new, for already indexed documents
+
+    def adds_up(self) -> bool:
+        return self.documents_in == self.kept + self.joined + self.founded + self.undated
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], lexicon: Lexicon) -> StoriesReport:
+    """Set ``story_id`` on each of ``docs``, write the stories they touched and rename what merged."""
+    report = StoriesReport(documents_in=len(docs))
+    dated = [(d.published_at or d.fetched_at, d) for d in docs]
+    report.undated = sum(1 for when, _ in dated if when is None)
+    ordered = sorted(((when, d) for when, d in dated if when is not None), key=lambda p: (p[0], p[1].id))
+    existing = storyindex.stories_of(es, settings, [d.id for _, d in ordered])
+    live: dict[str, Story] = {}  # by the id each story had when loaded (or got when founded)
+    absorbed: dict[str, str] = {}  # loaded id -> the loaded id of the story it merged into
+    for when, doc in ordered:
+        if doc.id in existing:
+            report.kept += 1
+            continue
+        features = story_features(doc, lexicon, when)
+        candidates = {s.story_id: s for s in storyindex.candidates(es, settings, features, lexicon.window_hours)
+                      if s.story_id not in absorbed}
+        candidates.update(live)  # this batch's changes are newer than what the index holds
+        found = matches(features, [s for s in candidates.values() if _near(s, features, lexicon)], lexicon)
+        if not found:
+            story = Story("", [Member(features, None, None)])
+            story.story_id = story_id_of(story)
+            report.founded += 1
+        else:
+            story = found[0].story
+            story.add(Member(features, found[0].linked_to, found[0].link))
+            for other in found[1:]:  # the report bridges these stories: one statement, one story
+                for member in other.story.members:
+                    if member.link is None:  # the merged story's founder: linked through the bridging report
+                        member.linked_to = features.doc_id
+                        member.link = Link(other.link.score, {"bridged_by": features.doc_id, **other.link.reasons})
+                    story.add(member)
+                absorbed[other.story.story_id] = story.story_id
+                live.pop(other.story.story_id, None)
+                report.merged += 1
+            report.joined += 1
+        live[story.story_id] = story
+    final = {loaded: story_id_of(story) for loaded, story in live.items()}
+    for loaded, into in absorbed.items():
+        while into in absorbed:
+            into = absorbed[into]
+        final[loaded] = final[into]
+    report.renamed = {old: new for old, new in final.items() if old != new}
+    for story in live.values():
+        story.story_id = final[story.story_id]
+    members = {m.features.doc_id: s.story_id for s in live.values() for m in s.members}
+    for _, doc in ordered:
+        doc.story_id = members.get(doc.id) or existing[doc.id].story_id
+    storyindex.save(es, settings, live.values())
+    storyindex.rename(es, settings, report.renamed, keep=set(members.values()))
+    return report
+
+
+def _near(story: Story, features: StoryFeatures, lexicon: Lexicon) -> bool:
+    """A story with a member within the window (the candidate query bounds only its first report)."""
+    hours = lexicon.window_hours * 3600
+    return any(abs((m.features.published_at - features.published_at).total_seconds()) <= hours
+               for m in story.members)

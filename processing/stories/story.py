@@ -1,0 +1,87 @@
+"""A story in memory: its members (each with the link that brought it in) and the choice of story for a report.
+
+Pure functions over features, so the same choice is made by the indexer, the
+tests and the benchmark; ``storyindex`` stores what is decided here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from processing.stories.features import StoryFeatures
+from processing.stories.lexicon import Lexicon
+from processing.stories.linking import Link, link
+
+
+@dataclass
+class Member:
+    features: StoryFeatures
+    linked_to: str | None  # the member whose evidence brought this one in (None: the story's founder)
+    link: Link | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.features.to_json(), "linked_to": self.linked_to,
+                "link": self.link.to_json() if self.link else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Member:
+        raw = data.get("link")
+        return cls(StoryFeatures.from_json(data), data.get("linked_to"),
+                   Link(raw["score"], raw["reasons"]) if raw else None)
+
+
+@dataclass
+class Story:
+    story_id: str
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def first_at(self) -> datetime:
+        return min(m.features.published_at for m in self.members)
+
+    @property
+    def last_at(self) -> datetime:
+        return max(m.features.published_at for m in self.members)
+
+    def member(self, doc_id: str) -> Member | None:
+        return next((m for m in self.members if m.features.doc_id == doc_id), None)
+
+    def add(self, member: Member) -> None:
+        self.members.append(member)
+        self.members.sort(key=lambda m: (m.features.published_at, m.features.doc_id))
+
+
+def story_id_of(story: Story) -> str:
+    """Named after its earliest report, so the same documents make the same story in any processing order."""
+    first = story.members[0].features  # members are kept in order of publication, then id
+    return "st-" + hashlib.sha256(first.doc_id.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Match:
+    story: Story
+    linked_to: str
+    link: Link
+
+
+def matches(features: StoryFeatures, candidates: list[Story], lexicon: Lexicon) -> list[Match]:
+    """Per candidate story, its member with the strongest evidence of the same statement, if above the threshold.
+
+    More than one story matching means the report bridges them: they tell one statement and are merged,
+    so a story is the connected set of reports linked above the threshold, whatever order they arrive in.
+    """
+    found: list[Match] = []
+    for story in sorted(candidates, key=lambda s: s.story_id):
+        best: Match | None = None
+        for member in story.members:
+            if member.features.doc_id == features.doc_id:
+                continue
+            evidence = link(features, member.features, lexicon.window_hours)
+            if evidence.score >= lexicon.link_threshold and (best is None or evidence.score > best.link.score):
+                best = Match(story, member.features.doc_id, evidence)
+        if best is not None:
+            found.append(best)
+    return sorted(found, key=lambda m: (-m.link.score, m.story.story_id))

@@ -1,0 +1,136 @@
+"""``<prefix>-stories``: one Elasticsearch document per story, its members and why each was linked.
+
+Why a separate index and not only ``story_id`` on the documents: assignment must
+find, for an arriving report, the stories of its time window that share its keys
+(a ``terms`` query on the stories' key union, bounded by the window, so its cost
+follows the window's news flow, not the size of the index), and the features of
+their members without re-analysing them. The members' features live in the
+story document (not indexed); the story's keys, outlets, owners, languages and
+times are indexed for that lookup, for ``mediamon stories`` and for Kibana.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from mediamon.core.errors import OperationFailed
+from mediamon.core.settings import Settings
+from processing.stories.amplification import origin_of
+from processing.stories.features import StoryFeatures
+from processing.stories.story import Member, Story
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+MAPPING: dict[str, Any] = {"dynamic": False, "properties": {
+    "story_id": KEYWORD, "first_at": DATE, "last_at": DATE, "updated_at": DATE, "size": {"type": "integer"},
+    "keys": KEYWORD, "member_ids": KEYWORD, "translation_groups": KEYWORD, "sources": KEYWORD, "owners": KEYWORD,
+    "languages": KEYWORD, "narratives": KEYWORD, "speakers": KEYWORD, "title": {"type": "text"},
+    "origin_id": KEYWORD, "origin_source": KEYWORD, "origin_at": DATE,
+    "members": {"type": "object", "enabled": False}}}
+MAX_CANDIDATES = 50
+
+
+def stories_index(settings: Settings) -> str:
+    return f"{settings.index_prefix}-stories"
+
+
+def ensure_index(es: Elasticsearch, settings: Settings) -> None:
+    name = stories_index(settings)
+    if not es.indices.exists(index=name):
+        es.options(ignore_status=400).indices.create(
+            index=name, mappings=MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0})
+
+
+def from_source(source: dict[str, Any]) -> Story:
+    return Story(source["story_id"], [Member.from_json(m) for m in source.get("members", [])])
+
+
+def to_source(story: Story) -> dict[str, Any]:
+    members = [m.features for m in story.members]
+    origin = origin_of(story)
+    return {
+        "story_id": story.story_id, "first_at": story.first_at.isoformat(), "last_at": story.last_at.isoformat(),
+        "updated_at": datetime.now(UTC).isoformat(), "size": len(members),
+        "keys": sorted({k for f in members for k in f.keys}), "member_ids": [f.doc_id for f in members],
+        "translation_groups": sorted({f.translation_group for f in members if f.translation_group}),
+        "sources": sorted({f.source for f in members}), "owners": sorted({f.owner for f in members if f.owner}),
+        "languages": sorted({f.lang for f in members}),
+        "narratives": sorted({n for f in members for n in f.narratives}),
+        "speakers": sorted({s for f in members for s in f.speakers}), "title": origin.features.title,
+        "origin_id": origin.features.doc_id, "origin_source": origin.features.source,
+        "origin_at": origin.features.published_at.isoformat(), "members": [m.to_json() for m in story.members]}
+
+
+def stories_of(es: Elasticsearch, settings: Settings, doc_ids: list[str]) -> dict[str, Story]:
+    """doc id -> the story it already belongs to (reprocessing keeps a report in its story)."""
+    if not doc_ids:
+        return {}
+    resp = es.search(index=stories_index(settings), size=len(doc_ids),
+                     query={"terms": {"member_ids": doc_ids}})
+    wanted = set(doc_ids)
+    found: dict[str, Story] = {}
+    for hit in resp["hits"]["hits"]:
+        story = from_source(hit["_source"])
+        for member in story.members:
+            if member.features.doc_id in wanted:
+                found[member.features.doc_id] = story
+    return found
+
+
+def candidates(es: Elasticsearch, settings: Settings, features: StoryFeatures, window_hours: float) -> list[Story]:
+    """Stories overlapping the window of ``features`` that share a key, a duplicate group or a translation."""
+    window = timedelta(hours=window_hours)
+    should: list[dict[str, Any]] = [{"terms": {"keys": sorted(features.keys)}}] if features.keys else []
+    if features.dup_group:
+        should.append({"term": {"member_ids": features.dup_group}})
+    if features.translation_group:
+        should.append({"term": {"translation_groups": features.translation_group}})
+    if not should:
+        return []
+    resp = es.search(index=stories_index(settings), size=MAX_CANDIDATES, query={"bool": {
+        "filter": [{"range": {"first_at": {"lte": (features.published_at + window).isoformat()}}},
+                   {"range": {"last_at": {"gte": (features.published_at - window).isoformat()}}}],
+        "should": should, "minimum_should_match": 1}})
+    return [from_source(hit["_source"]) for hit in resp["hits"]["hits"]]
+
+
+def save(es: Elasticsearch, settings: Settings, stories: Iterable[Story]) -> int:
+    """Write the stories and refresh, so the next batch's lookup sees them; an error is not swallowed."""
+    index = stories_index(settings)
+    actions = [{"_index": index, "_id": s.story_id, "_source": to_source(s)} for s in stories]
+    if not actions:
+        return 0
+    ok, errors = helpers.bulk(es, actions, raise_on_error=False, stats_only=False)
+    if errors:
+        raise OperationFailed(f"{len(errors)} stories not written to {index}: {errors[0]}")
+    es.indices.refresh(index=index)
+    return ok
+
+
+def rename(es: Elasticsearch, settings: Settings, renamed: dict[str, str], keep: set[str]) -> int:
+    """Stories renamed or merged away: drop their old documents and re-label the indexed reports carrying the
+    old ids (bulk updates of the hits, each in its own backing index: the node may lack the reindex module)."""
+    if not renamed:
+        return 0
+    gone = sorted(set(renamed) - keep)
+    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": stories_index(settings), "_id": story_id}
+                                     for story_id in gone]
+    hits = helpers.scan(es, index=settings.docs_alias, query={"query": {"terms": {"story_id": sorted(renamed)}}},
+                        _source=["story_id"])
+    actions += [{"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
+                 "doc": {"story_id": renamed[hit["_source"]["story_id"]]}} for hit in hits]
+    _, errors = helpers.bulk(es, actions, raise_on_error=False, stats_only=False)
+    missing = [e for e in errors if next(iter(e.values())).get("status") != 404]
+    if missing:
+        raise OperationFailed(f"{len(missing)} story renames failed: {missing[0]}")
+    es.indices.refresh(index=[stories_index(settings), settings.docs_alias])
+    return len(actions) - len(gone)
+
+
+def get_story(es: Elasticsearch, settings: Settings, story_id: str) -> Story | None:
+    resp = es.options(ignore_status=404).get(index=stories_index(settings), id=story_id)
+    return from_source(resp["_source"]) if resp.get("found") else None
