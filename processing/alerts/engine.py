@@ -24,7 +24,7 @@ from elasticsearch import ApiError, Elasticsearch
 from mediamon.core.esclient import for_search, make_client
 from mediamon.core.settings import Settings
 from mediamon.core.sources import SourcesError, load_sources
-from processing.alerts import backtest, deleted, edited, flatline, match, new_term, spike, threshold
+from processing.alerts import backtest, deleted, edited, flatline, match, new_term, push, spike, threshold
 from processing.alerts.alert_state import StateStore, is_silenced
 from processing.alerts.backtest import DryRunAlert
 from processing.alerts.deliver import send
@@ -36,7 +36,8 @@ from processing.clock import data_time
 log = logging.getLogger(__name__)
 
 EVALUATORS = {"match": match.evaluate, "threshold": threshold.evaluate, "spike": spike.evaluate,
-              "new_term": new_term.evaluate, "edited": edited.evaluate, "deleted": deleted.evaluate}
+              "new_term": new_term.evaluate, "edited": edited.evaluate, "deleted": deleted.evaluate,
+              "coordinated_push": push.evaluate}
 
 
 @dataclass

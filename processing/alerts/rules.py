@@ -180,8 +180,22 @@ class DeletedRule(_ChangeRule):
                                                              "redirect_to_section, soft_404; empty: all")
 
 
-Rule = Annotated[MatchRule | ThresholdRule | SpikeRule | NewTermRule | FlatlineRule | EditedRule | DeletedRule,
-                 Field(discriminator="type")]
+class PushRule(_Rule):
+    """A story (or narrative) carried by many outlets of several owners within hours, above its usual reach
+    (processing.alerts.push)."""
+
+    type: Literal["coordinated_push"]
+    group_by: Literal["story_id", "narratives"] = "story_id"
+    window: Duration = timedelta(hours=6)
+    min_outlets: int = Field(default=5, ge=2)
+    min_owners: int = Field(default=3, ge=1)
+    baseline: Duration = Field(default=timedelta(days=14), description="the narratives' usual reach is learnt here")
+    factor: float = Field(default=2.0, gt=0, description="outlets >= factor x the narrative's usual per window")
+    time_field: TIME_FIELDS = "published_at"
+
+
+Rule = Annotated[MatchRule | ThresholdRule | SpikeRule | NewTermRule | FlatlineRule | EditedRule | DeletedRule
+                 | PushRule, Field(discriminator="type")]
 
 
 class Retry(_Strict):
@@ -252,7 +266,7 @@ def _describe(raw: dict[str, Any], err: Any) -> str:
         where = f"rule {rule_id!r}" if rule_id else f"rule #{loc[1] + 1}"
         # drop the index and the union tag (the rule type) pydantic inserts
         loc = [part for part in loc[2:] if part not in {"match", "threshold", "spike", "new_term", "flatline",
-                                                        "edited", "deleted"}]
+                                                        "edited", "deleted", "coordinated_push"}]
     elif loc[:1] == ["channels"] and len(loc) > 1:
         where = f"channel {loc[1]!r}"
         loc = [p for p in loc[2:] if p not in {"webhook", "email", "file"}]

@@ -1,4 +1,4 @@
-"""The sample corpus crawled from the mirror and processed once per module, stories on (the real node)."""
+"""The sample corpus crawled from the mirror and processed once for this package, stories on (the real node)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Processed:
     docs: dict[str, dict]  # corpus item id -> its indexed document
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def processed(es_base_settings: Settings, es_admin: Elasticsearch,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processed]:
     tmp: Path = tmp_path_factory.mktemp("stories")
