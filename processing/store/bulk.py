@@ -169,16 +169,21 @@ def _index_chunk(es: Elasticsearch, alias: str, sources: list[dict[str, Any]], d
     return counts
 
 
-def _existing(es: Elasticsearch, alias: str, sources: list[dict[str, Any]]) -> dict[str, tuple[str, str | None]]:
-    """id -> (backing index, stored fingerprint) for documents already indexed."""
+Existing = dict[str, tuple[str, str | None, list[str]]]
+
+
+def _existing(es: Elasticsearch, alias: str, sources: list[dict[str, Any]]) -> Existing:
+    """id -> (backing index, stored fingerprint, stored provenance) for documents already indexed."""
     ids = [doc_id(s["canonical_url"]) for s in sources if isinstance(s.get("canonical_url"), str)]
     if not ids or not es.indices.exists_alias(name=alias):
         return {}
-    resp = es.search(index=alias, query={"ids": {"values": ids}}, size=len(ids), source_includes=["fingerprint"])
-    return {hit["_id"]: (hit["_index"], (hit.get("_source") or {}).get("fingerprint")) for hit in resp["hits"]["hits"]}
+    resp = es.search(index=alias, query={"ids": {"values": ids}}, size=len(ids),
+                     source_includes=["fingerprint", "provenance"])
+    return {hit["_id"]: (hit["_index"], (hit.get("_source") or {}).get("fingerprint"),
+                         list((hit.get("_source") or {}).get("provenance") or [])) for hit in resp["hits"]["hits"]}
 
 
-def _actions(alias: str, sources: list[dict[str, Any]], existing: dict[str, tuple[str, str | None]],
+def _actions(alias: str, sources: list[dict[str, Any]], existing: Existing,
              config: IndexerConfig) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
     now = datetime.now(UTC).isoformat()
     actions, unchanged, invalid = [], 0, []
@@ -188,11 +193,14 @@ def _actions(alias: str, sources: list[dict[str, Any]], existing: dict[str, tupl
             continue
         _id = doc_id(source["canonical_url"])
         print_ = fingerprint(source)
-        index, stored = existing.get(_id, (alias, None))
-        if stored == print_:
+        index, stored, held = existing.get(_id, (alias, None, []))
+        # where the document's bytes came from accumulates: found live and in an archive, it is one document
+        # that says both (provenance is not part of the fingerprint: the same text from elsewhere is no change)
+        provenance = held + [p for p in source.get("provenance") or [] if p not in held]
+        if stored == print_ and provenance == held:
             unchanged += 1
             continue
-        body = {**source, "fingerprint": print_}
+        body = {**source, "provenance": provenance, "fingerprint": print_}
         if config.stamp_indexed_at:
             body["indexed_at"] = now
         actions.append({"_op_type": "index", "_index": index, "_id": _id, "_source": body})

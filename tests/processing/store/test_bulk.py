@@ -50,6 +50,22 @@ def test_reindexing_same_documents_keeps_count_and_versions(es_admin, es_setting
     assert bumped == {changed[3].id}
 
 
+def test_a_document_found_live_and_in_an_archive_is_one_document_with_both_provenances(es_admin, es_settings):
+    dl = DeadLetter(es_settings.deadletter_dir)
+    live = make_document(40).model_copy(update={"provenance": ["live"]})
+    index_documents(es_admin, es_settings.docs_alias, [live], dl)
+    es_admin.indices.refresh(index=es_settings.docs_alias)  # the indexer looks stored documents up by search
+    captured = live.model_copy(update={"provenance": ["wayback"], "fetched_at": live.fetched_at.replace(year=2022)})
+    merged = index_documents(es_admin, es_settings.docs_alias, [captured], dl)
+    assert (merged.created, merged.updated, merged.unchanged) == (0, 1, 0)  # same text, one more provenance
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    again = index_documents(es_admin, es_settings.docs_alias, [live, captured], dl)
+    assert again.unchanged == 2  # nothing new: neither overwritten nor repeated
+    es_admin.indices.refresh(index=es_settings.docs_alias)
+    hits = es_admin.search(index=es_settings.docs_alias, query={"ids": {"values": [live.id]}})["hits"]["hits"]
+    assert len(hits) == 1 and hits[0]["_source"]["provenance"] == ["live", "wayback"]
+
+
 def test_malformed_document_is_dead_lettered_and_rest_indexed(es_admin, es_settings):
     docs = [make_document(n).to_source() for n in range(5)]
     docs[2]["published_at"] = "the eighth of November"  # not a date: mapper_parsing_exception
