@@ -32,19 +32,14 @@ from twisted.internet.defer import DeferredList
 from crawlers.backfill.backfill_run import BackfillRun
 from crawlers.backfill.progress import PATHS
 from crawlers.backfill.spiders import SPIDERS
-from crawlers.backfill.window import DateWindow
+from crawlers.backfill.window import DateWindow, check_request
 from crawlers.rewrite import parse_rules
 from crawlers.run import GracefulStop, open_process, source_settings, start_with_progress
-from mediamon.core.errors import ConfigError
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, select
 
 log = logging.getLogger(__name__)
 PHASES: tuple[tuple[str, ...], ...] = (("sitemap", "list"), ("wayback",), ("commoncrawl",))
-
-
-class BackfillRangeError(ConfigError):
-    """``since`` after ``until``, or an unknown discovery path."""
 
 
 @dataclass
@@ -99,12 +94,8 @@ def backfill(settings: Settings, source_ids: list[str] | None, since: date, unti
              paths: list[str] | None = None, overrides: dict[str, Any] | None = None,
              progress: bool = False) -> BackfillReport:
     """Backfill the selected sources for ``since``..``until`` (days included); raises ConfigError on bad input."""
-    if since > until:
-        raise BackfillRangeError(f"--since {since} is after --until {until}")
+    check_request(since, until, paths, PATHS)
     wanted = list(paths or PATHS)
-    unknown = sorted(set(wanted) - set(PATHS))
-    if unknown:
-        raise BackfillRangeError(f"unknown backfill path(s) {', '.join(unknown)}; known: {', '.join(PATHS)}")
     sources = select(load_sources(settings.sources_path), source_ids, settings.sources_path)
     parse_rules(settings.url_rewrite)
     archive_dir, state_root = settings.data_dir / "archive", settings.data_dir / "crawl-state"

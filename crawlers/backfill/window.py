@@ -18,9 +18,24 @@ from zoneinfo import ZoneInfo
 
 from htmldate import find_date
 
+from mediamon.core.errors import ConfigError
+
 _URL_DAY = re.compile(r"/((?:19|20)\d{2})-?(\d{2})-?(\d{2})/")
 _NUMERIC_DAY = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?\s*$")
+
+
+class BackfillRangeError(ConfigError):
+    """``since`` after ``until``, or an unknown discovery path."""
+
+
+def check_request(since: date, until: date, paths: list[str] | None, known: tuple[str, ...]) -> None:
+    """Refuse a range that ends before it starts, or paths that do not exist, before anything starts."""
+    if since > until:
+        raise BackfillRangeError(f"--since {since} is after --until {until}")
+    unknown = sorted(set(paths or ()) - set(known))
+    if unknown:
+        raise BackfillRangeError(f"unknown backfill path(s) {', '.join(unknown)}; known: {', '.join(known)}")
 
 
 @dataclass(frozen=True)

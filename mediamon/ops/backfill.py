@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from crawlers.backfill.progress import PATHS
+from crawlers.backfill.window import check_request
 from mediamon.core.settings import Settings
 from mediamon.ops.crawl import CrawlOutcome, crawl_in_subprocess
 
@@ -24,6 +26,7 @@ def backfill_in_subprocess(settings: Settings, source_ids: list[str] | None, sin
     out of range, already held, claimed by another path, fetched, failed by reason);
     its ``new_batches`` are processed like a crawl's.
     """
+    check_request(since, until, paths, PATHS)  # a clear error here rather than a child's exit code 2
     arguments = ["--since", since.isoformat(), "--until", until.isoformat()]
     for path in paths or []:
         arguments += ["--path", path]

@@ -120,14 +120,15 @@ def crawl_in_subprocess(settings: Settings, source_ids: list[str] | None = None,
     if proc.returncode == 2:
         raise CrawlConfigError(f"the crawler rejected its configuration (sources file or MEDIAMON_URL_REWRITE){where}")
     for source_id, stats in ((report or {}).get("sources") or {}).items():  # the task log's counts by reason
-        log.log(logging.WARNING if stats.get("failed") else logging.INFO, "%s", source_line(source_id, stats))
+        log.log(logging.WARNING if stats.get("failed") else logging.INFO, "%s",
+                source_line(source_id, stats, "crawl" if module == "crawlers" else module.rsplit(".", 1)[-1]))
     if report is None or (check and proc.returncode != 0):
         raise CrawlFailed(f"crawl of {what} failed (exit {proc.returncode}){where}: "
                           f"{json.dumps(_failure_detail(report), ensure_ascii=False)}")
     return _outcome(report)
 
 
-def source_line(source_id: str, stats: dict[str, Any]) -> str:
+def source_line(source_id: str, stats: dict[str, Any], step: str = "crawl") -> str:
     """One source of a crawl report as one log line: pages read, then what became of the articles found, by reason."""
     def by_reason(key: str) -> str:
         counts = stats.get(key) or {}
@@ -136,7 +137,7 @@ def source_line(source_id: str, stats: dict[str, Any]) -> str:
 
     fatal = stats.get("fatal")
     failed = (f"FAILED ({fatal}): " if fatal else "FAILED: ") if stats.get("failed") else ""
-    return (f"crawl {source_id}: {failed}pages {stats.get('pages_fetched', 0)} "
+    return (f"{step} {source_id}: {failed}pages {stats.get('pages_fetched', 0)} "
             f"(304: {stats.get('pages_not_modified', 0)}, errors {by_reason('page_errors')}), "
             f"found {stats.get('found', 0)}, new {stats.get('archived', 0)}, seen {stats.get('already_seen', 0)}, "
             f"blocked {by_reason('blocked')}, errors {by_reason('errors')}")

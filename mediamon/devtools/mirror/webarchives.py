@@ -41,7 +41,7 @@ from mediamon.devtools.mirror.corpus import CorpusItem
 
 WAYBACK_HOST, CC_INDEX_HOST, CC_DATA_HOST = "web.archive.org", "index.commoncrawl.org", "data.commoncrawl.org"
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
-CC_PAGE_SIZE = 3  # index lines per page: small, so paging is exercised
+CC_PAGE_SIZE = 3  # index lines per page: small, so tests exercise paging (the real index pages hold thousands)
 # (id, first day, last day) of the real crawls around the crisis; the third is past any capture window of 2021
 CC_CRAWLS = (("CC-MAIN-2021-43", date(2021, 10, 15), date(2021, 10, 28)),
              ("CC-MAIN-2021-49", date(2021, 11, 26), date(2021, 12, 9)),
@@ -70,6 +70,7 @@ class WebArchives:
     captures: list[ArchivedCapture] = field(default_factory=list)
     warc_files: dict[str, bytes] = field(default_factory=dict)  # path on data.commoncrawl.org -> bytes
     cc_records: dict[int, tuple[str, int, int]] = field(default_factory=dict)  # id(capture) -> file, offset, len
+    cc_page_size: int = CC_PAGE_SIZE
 
     # --- what is served ----------------------------------------------------------------
 
@@ -147,9 +148,10 @@ class WebArchives:
                       "encoding": "UTF-8"}
             if all(_filter(spec, fields, exact_prefix=True) for spec in query.get("filter", [])):
                 lines.append(json.dumps(fields))
-        pages = [lines[i:i + CC_PAGE_SIZE] for i in range(0, len(lines), CC_PAGE_SIZE)]
+        size = self.cc_page_size
+        pages = [lines[i:i + size] for i in range(0, len(lines), size)]
         if query.get("showNumPages", ["false"])[0] == "true":
-            return Resource(json.dumps({"pages": len(pages), "pageSize": CC_PAGE_SIZE, "blocks": len(pages)}).encode(),
+            return Resource(json.dumps({"pages": len(pages), "pageSize": size, "blocks": len(pages)}).encode(),
                             "text/x-ndjson")
         page = int(query.get("page", ["0"])[0])
         if page >= len(pages):
@@ -275,7 +277,7 @@ def _capture(archives: WebArchives, source: str, url: str, item: CorpusItem, bod
     if n % 3 == 0:
         crawl = next((c for c in CC_CRAWLS if (published + timedelta(days=1)).date() <= c[2]), CC_CRAWLS[-1])
         at = max(published + timedelta(days=1), datetime.combine(crawl[1], datetime.min.time(), UTC))
-        archives.captures.append(ArchivedCapture(source, url, at + timedelta(hours=n), body, ctype, crawl[0],
+        archives.captures.append(ArchivedCapture(source, url, at + timedelta(minutes=n % 1440), body, ctype, crawl[0],
                                                  article_day=day))
 
 
