@@ -108,7 +108,7 @@ def crawl(settings: Settings, source_ids: list[str] | None = None, progress: boo
         if not run.open():
             log.error("%s: %s", source.id, run.stats.fatal)
             continue
-        if not _browser_ready(source, settings, scrapy_settings, run):
+        if not browser_ready(source, settings, scrapy_settings, run):
             continue
         if not source.politeness.obey_robots:
             log.warning("%s: robots.txt NOT obeyed: %s", source.id, source.politeness.robots_override_reason)
@@ -147,7 +147,7 @@ def open_process(settings: Settings, overrides: dict[str, Any] | None) -> tuple[
     return process, overrides
 
 
-def _browser_ready(source: Source, settings: Settings, scrapy_settings: dict[str, Any], run: SourceRun) -> bool:
+def browser_ready(source: Source, settings: Settings, scrapy_settings: dict[str, Any], run: SourceRun) -> bool:
     """False (the source failed, saying how to install Chromium) when a source that always renders has no browser.
 
     A ``render: on_challenge`` source still crawls without one: its challenge pages are counted blocked.

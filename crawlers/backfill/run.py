@@ -34,7 +34,7 @@ from crawlers.backfill.progress import PATHS
 from crawlers.backfill.spiders import SPIDERS
 from crawlers.backfill.window import DateWindow, check_request
 from crawlers.rewrite import parse_rules
-from crawlers.run import GracefulStop, open_process, source_settings, start_with_progress
+from crawlers.run import GracefulStop, browser_ready, open_process, source_settings, start_with_progress
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, select
 
@@ -78,7 +78,7 @@ def archive_politeness(scrapy_settings: dict[str, Any]) -> dict[str, Any]:
     concurrency = int(scrapy_settings["MEDIAMON_ARCHIVE_CONCURRENCY"])
     return {"DOWNLOAD_DELAY": delay, "AUTOTHROTTLE_START_DELAY": max(delay, 0.1),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency), "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-            "ROBOTSTXT_OBEY": True}
+            "ROBOTSTXT_OBEY": True, "MEDIAMON_RENDER": "plain"}  # an archive serves the bytes it captured: no browser
 
 
 def phase_settings(scrapy_settings: dict[str, Any], phase: int) -> ScrapySettings:
@@ -102,9 +102,10 @@ def backfill(settings: Settings, source_ids: list[str] | None, since: date, unti
     process, overrides = open_process(settings, overrides)
     report = BackfillReport(since, until)
     runs: list[BackfillRun] = []
+    per_source: dict[str, dict[str, Any]] = {}
     stop_wait = 0.0
     for source in sources:
-        scrapy_settings = source_settings(source, settings, overrides)
+        scrapy_settings = per_source[source.id] = source_settings(source, settings, overrides)
         stop_wait = float(scrapy_settings["MEDIAMON_STOP_WAIT"])
         window = DateWindow(since, until, ZoneInfo(source.timezone))
         run = BackfillRun(source, state_root, archive_dir, int(scrapy_settings["MEDIAMON_BATCH_SIZE"]), window,
@@ -112,6 +113,8 @@ def backfill(settings: Settings, source_ids: list[str] | None, since: date, unti
         report.sources[source.id] = run
         if not run.open():
             log.error("%s: %s", source.id, run.stats.fatal)
+            continue
+        if not browser_ready(source, settings, scrapy_settings, run):  # its live pages need the browser
             continue
         runs.append(run)
     if runs:
@@ -128,7 +131,7 @@ def backfill(settings: Settings, source_ids: list[str] | None, since: date, unti
                     reactor.stop()
 
         for run in runs:
-            _phases(process, run, source_settings(run.source, settings, overrides), 0, done)
+            _phases(process, run, per_source[run.source.id], 0, done)
         if progress:
             start_with_progress(process, runs, _progress_line, stop_after_crawl=False)
         else:

@@ -129,8 +129,10 @@ class BackfillSpider(SourceSpider):
             return None
         meta = {"canonical": key, "page_url": page_url, "feed": found.get("feed") or {}, "dated": day is not None}
         capture = archives.Capture.from_json(found["capture"]) if found.get("capture") else None
-        if capture is None:
-            return Request(url, callback=self.parse_article, errback=self.article_failed, dont_filter=True, meta=meta)
+        if capture is None:  # live: rendered and screenshotted as the source's crawl would
+            render = self.source.render == "browser" or self.source.screenshot
+            return Request(url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
+                           meta={**meta, "render": render, "screenshot": render})
         headers = {"Range": f"bytes={capture.byte_range[0]}-{capture.byte_range[1]}"} if capture.byte_range else {}
         return Request(capture.archive_url, callback=self.parse_article, errback=self.article_failed,
                        dont_filter=True, headers=headers, meta={**meta, "capture": capture})
@@ -281,6 +283,10 @@ class ListBackfill(BackfillSpider):
 
     def seeds(self) -> list[Follow]:
         return [{"url": listing.url, "listing": n, "page": 1} for n, listing in enumerate(self.source.discovery.lists)]
+
+    def page_meta(self, follow: Follow) -> dict[str, Any]:
+        listing = self.source.discovery.lists[follow["listing"]]
+        return {"render": listing.render == "browser" or self.source.render == "browser"}
 
     def read_page(self, response: Response, follow: Follow) -> tuple[list[Link], list[Follow], int]:
         if not isinstance(response, TextResponse):
