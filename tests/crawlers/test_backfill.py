@@ -9,9 +9,6 @@ is the oracle. Faults are on (resets, 429/503 once, a challenge page, a 404).
 from __future__ import annotations
 
 import itertools
-import signal
-import subprocess
-import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -19,10 +16,8 @@ from typing import Any
 
 import pytest
 
-from mediamon.core.archive import iter_batches
 from mediamon.devtools.mirror.server import MirrorServer
-from tests.support.crawl import archived_entries, crawl_command, crawl_env, run_crawl
-from tests.support.paths import REPO
+from tests.support.crawl import archived_entries, kill_after_batches, run_crawl
 
 SINCE, UNTIL = date(2021, 11, 1), date(2021, 11, 30)
 SOURCES = ["ria-ru", "tass-en", "mid-ru", "kremlin-ru", "belta-ru", "rt-en", "rt-ru"]
@@ -147,17 +142,7 @@ def test_a_killed_backfill_resumes_without_losing_or_repeating(mirror: MirrorSer
     args = ["--since", f"{SINCE}", "--until", f"{UNTIL}"] + [a for s in SOURCES for a in ("--source", s)]
     slow = {**ARCHIVES_FAST, "MEDIAMON_BATCH_SIZE": 2, "DOWNLOAD_DELAY": 0.2, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
             "MEDIAMON_ARCHIVE_DOWNLOAD_DELAY": 0.2}
-    proc = subprocess.Popen(crawl_command(tmp_path, *args, settings=slow, module="crawlers.backfill"), cwd=REPO,
-                            env=crawl_env(mirror, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(iter_batches(tmp_path / "archive"))) < 6:
-            assert proc.poll() is None, "the backfill finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_batches(mirror, tmp_path, 6, *args, settings=slow, module="crawlers.backfill")
     before = archived_entries(tmp_path)
     expected = mirror.archives.expected_backfill(SOURCES, SINCE, UNTIL)
     assert 0 < len(before) < len(expected)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from crawlers.crawl_state import CrawlState, StateBusy
-from mediamon.core.archive import INCOMING, BatchWriter, iter_batches
+from mediamon.core.archive import INCOMING, BatchWriter
 from mediamon.devtools.mirror.server import MirrorServer
-from tests.support.crawl import archived_entries, crawl_command, crawl_env, run_crawl
-from tests.support.paths import REPO
+from tests.support.crawl import archived_entries, kill_after_batches, run_crawl
 
 SOURCES = ["ria-ru", "tass-ru", "kremlin-ru", "belta-ru"]
 
@@ -22,17 +18,7 @@ SOURCES = ["ria-ru", "tass-ru", "kremlin-ru", "belta-ru"]
 def test_killed_crawl_resumes_and_archives_each_article_exactly_once(mirror: MirrorServer, tmp_path: Path) -> None:
     args = [a for s in SOURCES for a in ("--source", s)]
     slow = {"MEDIAMON_BATCH_SIZE": 2, "DOWNLOAD_DELAY": 0.25, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-    proc = subprocess.Popen(crawl_command(tmp_path, *args, settings=slow), cwd=REPO, env=crawl_env(mirror, tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(iter_batches(tmp_path / "archive"))) < 3:
-            assert proc.poll() is None, "the crawl finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_batches(mirror, tmp_path, 3, *args, settings=slow)
     before = archived_entries(tmp_path)
     expected = {a.url for a in mirror.expected if a.source in SOURCES and a.outcome == "archived"}
     assert 0 < len(before) < len(expected)

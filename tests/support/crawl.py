@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,19 @@ def fast_sources(directory: Path, ids: set[str] | None = None, **politeness: obj
     path = directory / "my-sources.yaml"
     path.write_text(yaml.safe_dump({"sources": chosen}, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def kill_after_batches(mirror: MirrorServer, data_dir: Path, batches: int, *args: str, settings: dict[str, Any],
+                       module: str = "crawlers") -> None:
+    """Start ``python -m <module>`` against the mirror and SIGKILL it once ``batches`` batches are committed."""
+    proc = subprocess.Popen(crawl_command(data_dir, *args, settings=settings, module=module), cwd=REPO,
+                            env=crawl_env(mirror, data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(iter_batches(data_dir / "archive"))) < batches:
+            assert proc.poll() is None, f"{module} finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
