@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,16 @@ def test_health_dag_fails_when_a_source_stops_publishing(dags, es_base_settings,
         assert tis["archive_vs_index"][0].state == "success"
         with pytest.raises(HealthGap, match=r"belta-be: no new document in the last 14.0d"):
             check_freshness(p.settings, ["belta-be"])
+
+
+def test_backfill_dag_archives_a_range_and_processes_its_batches(dags, es_base_settings, es_admin, tmp_path) -> None:
+    with pipeline(es_base_settings, es_admin, tmp_path) as p, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEDIAMON_CRAWL_SETTINGS", '{"RETRY_TIMES": 1, "MEDIAMON_ARCHIVE_DOWNLOAD_DELAY": 0}')
+        dag_run, tis = run(dags, "mediamon_backfill", sources=["rt-ru"], since="2021-11-01", until="2021-11-30",
+                           paths=[])
+        assert dag_run.state == "success"
+        batches = tis["backfill"][0].xcom_pull(task_ids="backfill")
+        assert batches and len(tis["process_batch"]) == len(batches)
+        assert all(ti.state == "success" for ti in tis["process_batch"])
+        november = (date(2021, 11, 1), date(2021, 11, 30))
+        assert docs_by_source(p) == {"rt-ru": p.mirror.archives.expected_backfill(["rt-ru"], *november)}
