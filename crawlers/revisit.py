@@ -4,9 +4,13 @@ State sources rewrite and remove what they published, mostly in the first hours
 (a headline softened, a figure corrected, a comment pulled). Every article
 archived by a crawl enters the queue; it is fetched again ``schedule[i]`` after
 it was first archived (``sources.yaml`` ``revisits``; default +1h, +6h, +24h,
-+3d, +14d) and leaves the queue after the last step or once it is gone. A crawl
++3d, +14d) and leaves the queue after the last step — a page found gone is
+still asked at its remaining steps, so a restored page is seen again. A crawl
 that comes late skips the steps already past, so an article is never revisited
-twice in a row for one missed schedule.
+twice in a row for one missed schedule. A young article (``VANISH_WINDOW``) that
+drops out of the feed it was found in, while the feed still lists older ones, is
+revisited at once and recorded with that evidence (``vanished_from``): a state
+outlet quietly unlisting a statement is the first sign of its removal.
 
 The queue lives in ``<crawl-state>/<source>/revisits.json`` and is bounded
 (``max_queue``, oldest first out, counted). Like the seen-store, it changes
@@ -32,8 +36,9 @@ from mediamon.core.sources import Revisits
 log = logging.getLogger(__name__)
 
 QUEUE_FILE = "revisits.json"
-GONE_STATUSES = frozenset({404, 410})  # the page is gone: recorded once, not revisited again
+GONE_STATUSES = frozenset({404, 410})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+VANISH_WINDOW = timedelta(hours=48)  # an article older than this may leave a feed in the ordinary way
 
 
 @dataclass
@@ -48,6 +53,10 @@ class QueueEntry:
     fetched_at: datetime | None  # when that body was archived (WARC-Refers-To-Date)
     etag: str | None = None
     last_modified: str | None = None
+    listed_on: str | None = None  # the discovery page it was found on
+    published: str | None = None  # as that page gave it (ISO, UTC)
+    vanished_from: str | None = None  # the page it dropped out of while young ...
+    vanish_pending: bool = False  # ... and that revisit, sent at once, not made yet
 
     def due_at(self, schedule: list[timedelta]) -> datetime:
         return self.first_seen + schedule[self.step]
@@ -103,19 +112,32 @@ class RevisitQueue:
         """The entries to revisit in this run (oldest due first, at most ``max_per_run``) and how many wait."""
         if not self.config.enabled:
             return [], 0
-        ready = sorted((e for e in self.entries.values() if e.due_at(self.config.schedule) <= now),
-                       key=lambda e: e.due_at(self.config.schedule))
+        ready = sorted((e for e in self.entries.values() if e.vanish_pending or e.due_at(self.config.schedule) <= now),
+                       key=lambda e: (not e.vanish_pending, e.due_at(self.config.schedule)))
         chosen = ready[: self.config.max_per_run]
         return chosen, len(ready) - len(chosen)
 
     # --- applied when the batch holding the answer is committed ---------------------------
 
+    def listing_read(self, page_url: str, listed: set[str], oldest_published: str | None, now: datetime) -> None:
+        """``page_url`` (a feed's first page) lists ``listed``: young articles found there that it dropped while
+        it still lists older ones have vanished from it."""
+        if oldest_published is None:
+            return
+        for entry in self.entries.values():
+            if (entry.listed_on == page_url and entry.canonical not in listed and not entry.vanished_from
+                    and entry.published and entry.published > oldest_published
+                    and now - entry.first_seen <= VANISH_WINDOW):
+                entry.vanished_from, entry.vanish_pending = page_url, True
+                self.counts["vanished"] += 1
+
     def enqueue(self, url: str, canonical: str, fetched_at: datetime, sha256: str | None, etag: str | None,
-                last_modified: str | None) -> None:
+                last_modified: str | None, listed_on: str | None = None, published: str | None = None) -> None:
         """A newly archived article: its first revisit is ``schedule[0]`` from now."""
         if not self.config.enabled or canonical in self.entries:
             return
-        self.entries[canonical] = QueueEntry(url, canonical, fetched_at, 0, sha256, fetched_at, etag, last_modified)
+        self.entries[canonical] = QueueEntry(url, canonical, fetched_at, 0, sha256, fetched_at, etag, last_modified,
+                                             listed_on, published)
         self.counts["queued"] += 1
         excess = len(self.entries) - self.config.max_queue
         if excess > 0:
@@ -125,17 +147,17 @@ class RevisitQueue:
 
     def revisited(self, canonical: str, at: datetime, status: int, sha256: str | None = None,
                   etag: str | None = None, last_modified: str | None = None) -> None:
-        """An archived revisit answer: advance past every step already due, or retire the entry."""
+        """An archived revisit answer: advance past every step already due (retired after the last)."""
         entry = self.entries.get(canonical)
         if entry is None:
             return
-        if status in GONE_STATUSES or status in REDIRECT_STATUSES:
-            del self.entries[canonical]  # deleted or moved away: recorded with its evidence, not asked again
-            self.counts["retired_gone"] += 1
-            return
-        if status != 304 and sha256:
+        if status != 304 and sha256:  # a 404 too: a page restored later differs from it, a new version
             entry.sha256, entry.fetched_at = sha256, at
             entry.etag, entry.last_modified = etag, last_modified
+        if entry.vanish_pending:  # the revisit its vanishing asked for: a step only if one was due anyway
+            entry.vanish_pending = False
+            if entry.due_at(self.config.schedule) > at:
+                return
         schedule = self.config.schedule
         entry.step += 1
         while entry.step < len(schedule) and entry.first_seen + schedule[entry.step] <= at:

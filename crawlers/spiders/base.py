@@ -143,9 +143,11 @@ class SourceSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse) or (ctype and ctype not in HTML_TYPES):
             self.run.outcome("not_html", page_url)
             return
-        yield self.item(response, kind="article", url=response.url, body=response.body,
-                        canonical=canonical_url(response.url), feed=response.meta.get("feed"),
-                        encoding=response.encoding)
+        item = self.item(response, kind="article", url=response.url, body=response.body,
+                         canonical=canonical_url(response.url), feed=response.meta.get("feed"),
+                         encoding=response.encoding)
+        item["listed_on"] = page_url  # revisits notice when it drops out of that page while young
+        yield item
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)

@@ -9,7 +9,7 @@ from typing import Any
 import feedparser
 from scrapy.http import Request, Response
 
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 
 SUMMARY_CHARS = 2000
 
@@ -56,8 +56,12 @@ class FeedSpider(SourceSpider):
             return
         if parsed.bozo:
             self.run.stats.page_warnings["feed_malformed"] += 1
-        links = ((link, entry_metadata(e)) for e in parsed.entries if (link := entry_link(e)))
-        requests = self.article_requests(links, response.meta["page_url"])
+        links = [(link, entry_metadata(e)) for e in parsed.entries if (link := entry_link(e))]
+        page_url = response.meta["page_url"]
+        if response.meta["page"] == 1:
+            self.run.listing_read(page_url, [(absolute_url(page_url, link), meta["published"])
+                                             for link, meta in links])
+        requests = self.article_requests(links, page_url)
         yield from requests
         feed, page = response.meta["feed"], response.meta["page"]
         if requests and feed.get("page_url") and page < feed["max_pages"]:

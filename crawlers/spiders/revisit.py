@@ -29,11 +29,9 @@ class RevisitSpider(SourceSpider):
     method = "revisit"
 
     async def start(self) -> AsyncIterator[Request]:
-        due = self.run.revisits_due()
-        if not due:
-            return
         while self.run.discovering and not self.run.stopping:  # the source's other spiders still fetch
             await reactor_sleep(WAIT_POLL_S)
+        due = self.run.revisits_due()  # after discovery: it marks articles that vanished from a feed
         for entry in due:
             if self.run.stopping:
                 break

@@ -107,6 +107,7 @@ class ManifestRecord(BaseModel):
     revisit: bool = False
     revisit_of: str | None = None
     warc_type: Literal["response", "revisit"] = "response"
+    vanished_from: str | None = None  # the feed a young article dropped out of (revisited at once for it)
     # The body is what a browser rendered (challenge passed, scripts run); the headers are the HTTP answer's
     rendered: bool = False
     screenshot: Screenshot | None = None

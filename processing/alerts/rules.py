@@ -177,7 +177,8 @@ class DeletedRule(_ChangeRule):
 
     type: Literal["deleted"]
     how: list[str] = Field(default_factory=list, description="any of http_404, http_410, redirect_to_home, "
-                                                             "redirect_to_section, soft_404; empty: all")
+                                                             "redirect_to_section, soft_404, vanished_from_feed; "
+                                                             "empty: all")
 
 
 class PushRule(_Rule):

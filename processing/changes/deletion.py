@@ -3,7 +3,9 @@
 Gone is: 404 or 410; a redirect to the section or home page (a redirect to
 another article is a move, not a deletion); a "page not found" page served with
 status 200 (a soft-404: config/changes.yaml ``soft_404`` markers in the title or
-first heading, and little text). The evidence — how, the status, the redirect
+first heading, and little text); or a young article that dropped out of the
+feed it was listed in while the feed still lists older ones (``vanished_from_feed``,
+flagged by the crawler: the page may still answer). The evidence — how, the status, the redirect
 target — goes into the versions index with the last good version.
 """
 
@@ -24,9 +26,9 @@ GONE = {404: "http_404", 410: "http_410"}
 
 @dataclass(frozen=True)
 class Deletion:
-    how: str  # http_404, http_410, redirect_to_home, redirect_to_section, moved, soft_404
+    how: str  # http_404, http_410, redirect_to_home, redirect_to_section, moved, soft_404, vanished_from_feed
     status: int
-    location: str | None = None
+    location: str | None = None  # the redirect target; for vanished_from_feed, the feed
     marker: str | None = None  # the soft-404 text found
 
     @property
@@ -41,8 +43,10 @@ class Deletion:
 def deletion_of(record: ArchivedRecord, source: Source | None, rules: ChangeRules) -> Deletion | None:
     """The deletion a revisit's answer shows, or None when it is a page to compare (or not a revisit)."""
     m = record.manifest
-    if not m.revisit or m.warc_type == "revisit":
+    if not m.revisit:
         return None
+    if m.warc_type == "revisit":  # 304 / same bytes: gone only from its feed, if at all
+        return Deletion("vanished_from_feed", m.status, m.vanished_from) if m.vanished_from else None
     if m.status in GONE:
         return Deletion(GONE[m.status], m.status)
     if 300 <= m.status < 400:
@@ -52,6 +56,8 @@ def deletion_of(record: ArchivedRecord, source: Source | None, rules: ChangeRule
         marker = soft_404_marker(record.body, rules)
         if marker:
             return Deletion("soft_404", m.status, marker=marker)
+        if m.vanished_from:
+            return Deletion("vanished_from_feed", m.status, m.vanished_from)
     return None
 
 

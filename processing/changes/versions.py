@@ -105,7 +105,7 @@ def split_answers(records: list[ArchivedRecord], sources: dict[str, Source], rul
     for record in records:
         m = record.manifest
         if m.revisit and m.warc_type == "revisit":
-            answers.append(Answer(m, None))
+            answers.append(Answer(m, deletion_of(record, sources.get(m.source), rules)))
             continue
         deletion = deletion_of(record, sources.get(m.source), rules) if m.revisit else None
         if deletion is not None:
@@ -320,6 +320,7 @@ def _time(value: str | datetime) -> datetime:
 def _deletion_words(deletion: Deletion) -> str:
     words = {"http_404": "answers 404 Not Found", "http_410": "answers 410 Gone",
              "redirect_to_home": "redirects to the home page", "redirect_to_section": "redirects to a section page",
-             "moved": "redirects to another article", "soft_404": "says it was not found (status 200)"}
-    where = f" ({deletion.location})" if deletion.location else ""
+             "moved": "redirects to another article", "soft_404": "says it was not found (status 200)",
+             "vanished_from_feed": "was dropped from its feed while young (the page still answers)"}
+    where = f" ({deletion.location})" if deletion.location else ""  # the redirect target, or the feed
     return words.get(deletion.how, deletion.how) + where

@@ -6,7 +6,8 @@ each does what real ones do — the headline is rewritten, a figure changed, a
 paragraph (a quotation) cut, only cosmetics touched (whitespace, typography, an
 "updated at" stamp, a view counter), the page deleted (404), redirected to its
 section page (301) or turned into a soft-404 (a "page not found" text with status
-200) — and one stays as it was (answers 304). The server asks ``resource(clock,
+200) or dropped from the feed while the page stays — and one stays as it was
+(answers 304). The server asks ``resource(clock,
 ...)`` for every request, so ``MirrorServer.set_clock`` (or ``GET
 /_mirror/clock?at=ISO`` for a mirror in another process) moves every page at
 once. ``EXPECTED`` is the oracle: what a correct pipeline records for each page.
@@ -58,8 +59,10 @@ class Scenario:
 SCENARIOS = [Scenario(name, FIRST_ID + n, expect) for n, (name, expect) in enumerate([
     ("headline", "headline_changed"), ("number", "number_changed"), ("paragraph", "paragraph_removed"),
     ("cosmetic", "cosmetic"), ("deleted", "deleted:http_404"), ("redirected", "deleted:redirect_to_section"),
-    ("soft404", "deleted:soft_404"), ("unchanged", "unchanged")])]
+    ("soft404", "deleted:soft_404"), ("unchanged", "unchanged"),
+    ("unlisted", "deleted:vanished_from_feed")])]
 BY_PATH = {f"/{SECTION}/{s.article_id}": s for s in SCENARIOS}
+SCENARIO_URLS = {s.name: s.url for s in SCENARIOS}
 
 
 def _item(scenario: Scenario, title: str = _TITLE, body: list[str] | None = None) -> CorpusItem:
@@ -98,7 +101,7 @@ def resource(clock: datetime, host: str, path: str) -> Resource | None:
         return None
     changed = clock >= PUBLISHED + CHANGED_AFTER
     if path == "/rss/changes.xml":
-        live = [s for s in SCENARIOS if not (changed and s.expect.startswith("deleted"))]
+        live = [s for s in SCENARIOS if not (changed and s.expect.startswith("deleted"))]  # unlisted too
         entries = [(s.url, _edited(s) if changed else _item(s)) for s in live]
         return xml(render.rss("ТАСС", f"https://{HOST}/", "ru", entries), when=clock)
     if path == f"/{SECTION}":
