@@ -32,14 +32,17 @@ class RevisitSpider(SourceSpider):
         while self.run.discovering and not self.run.stopping:  # the source's other spiders still fetch
             await reactor_sleep(WAIT_POLL_S)
         due = self.run.revisits_due()  # after discovery: it marks articles that vanished from a feed
+        # a rendering source's pages are read as its new articles are: in the browser, whole (a browser answers
+        # a conditional request's 304 with an empty page)
+        render = self.source.render == "browser" or self.source.screenshot
         for entry in due:
             if self.run.stopping:
                 break
             self.run.revisit_sent()
             yield Request(entry.url, callback=self.parse_revisit, errback=self.revisit_failed, dont_filter=True,
-                          headers=entry.conditional_headers(), priority=-2,
+                          headers={} if render else entry.conditional_headers(), priority=-2,
                           meta={"canonical": entry.canonical, "revisit": entry, "dont_redirect": True,
-                                "handle_httpstatus_list": ANSWERS_KEPT})
+                                "handle_httpstatus_list": ANSWERS_KEPT, "render": render, "screenshot": render})
 
     def parse_revisit(self, response: Response) -> Any:
         entry = response.meta["revisit"]
