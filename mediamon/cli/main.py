@@ -26,6 +26,7 @@ from mediamon.cli import (
     run,
     search,
     setup,
+    stories,
 )
 from mediamon.cli.common import console
 
@@ -48,5 +49,6 @@ def main(verbose: int) -> None:
 
 for command in (es.es, setup.setup, crawl.crawl, backfill.backfill, process.process, process.reprocess,
                 process.extract, run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
-                deadletter.deadletter, history.history, importing.import_command, evidence.evidence):
+                deadletter.deadletter, history.history, importing.import_command, evidence.evidence,
+                stories.stories, stories.trace_command):
     main.add_command(command)
