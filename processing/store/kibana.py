@@ -25,6 +25,7 @@ from mediamon.core.settings import Settings, redact_url, sends_local_password_el
 DATA_VIEW_ID = "mediamon-docs"  # the id Discover links and the dashboard refer to
 DEFAULT_ALIAS = "mediamon-docs"
 DEFAULT_VERSIONS = "mediamon-versions"  # processing.changes.versions: config/kibana/versions.ndjson
+DEFAULT_STORIES = "mediamon-stories"  # processing.stories.storyindex: config/kibana/stories.ndjson
 RISON_SAFE = "(),:'!"  # left as is in Discover URLs, as Kibana itself writes them
 
 
@@ -65,7 +66,8 @@ def for_prefix(text: str, settings: Settings) -> str:
     if settings.docs_alias == DEFAULT_ALIAS:
         return text
     return text.replace(DEFAULT_ALIAS, settings.docs_alias).replace(DEFAULT_VERSIONS,
-                                                                    f"{settings.index_prefix}-versions")
+                                                                    f"{settings.index_prefix}-versions").replace(
+        DEFAULT_STORIES, f"{settings.index_prefix}-stories")
 
 
 def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportReport:

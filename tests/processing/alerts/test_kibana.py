@@ -13,6 +13,7 @@ from processing.changes.versions import ensure_index as ensure_versions_index
 from processing.changes.versions import versions_index
 from processing.store.indexsetup import FIELD_MAPPINGS
 from processing.store.kibana import DATA_VIEW_ID, import_saved_objects, load_saved_objects
+from processing.stories import storyindex
 from tests.support.paths import REPO
 
 FILES = sorted((REPO / "config" / "kibana").glob("*.ndjson"))
@@ -22,6 +23,7 @@ AGGREGATABLE = {name for name, spec in FIELD_MAPPINGS.items() if spec.get("type"
 RECORDS = "___records___"  # Lens's pseudo-field of a count
 VERSION = re.compile(r"\d+\.\d+\.\d+")
 VERSIONS_VIEW = "mediamon-versions"
+STORIES_VIEW = "mediamon-stories"
 LENS_TYPES = {"lnsXY", "lnsPie", "lnsDatatable", "lnsMetric"}
 
 
@@ -71,7 +73,8 @@ def test_every_reference_points_at_an_object_in_the_set():
 def test_data_view_is_on_the_alias_with_its_time_field():
     views = {v["id"]: (v["attributes"]["title"], v["attributes"]["timeFieldName"]) for v in by_type("index-pattern")}
     assert views == {DATA_VIEW_ID: ("mediamon-docs", "published_at"),
-                     VERSIONS_VIEW: ("mediamon-versions", "fetched_at")}
+                     VERSIONS_VIEW: ("mediamon-versions", "fetched_at"),
+                     STORIES_VIEW: ("mediamon-stories", "first_at")}
 
 
 def test_a_saved_search_per_narrative_and_one_for_recent_alarmist_documents():
@@ -114,14 +117,16 @@ def test_every_saved_search_query_is_valid_against_the_real_index(es_settings, e
     searches = by_type("search")
     assert searches
     ensure_versions_index(es_admin, es_settings)
+    storyindex.ensure_index(es_admin, es_settings)
     for obj in searches:
         query = search_query(obj)
         assert query["language"] == "lucene", obj["id"]
-        on_versions = obj["references"][0]["id"] == VERSIONS_VIEW
-        fields = VERSION_MAPPING["properties"] if on_versions else FIELD_MAPPINGS
+        view = obj["references"][0]["id"]
+        fields, index = {VERSIONS_VIEW: (VERSION_MAPPING["properties"], versions_index(es_settings)),
+                         STORIES_VIEW: (storyindex.MAPPING["properties"], storyindex.stories_index(es_settings))
+                         }.get(view, (FIELD_MAPPINGS, es_settings.docs_alias))
         for field in re.findall(r"([a-z_]+):", query["query"]):
             assert field in fields, f"{obj['id']}: unknown field {field}"
-        index = versions_index(es_settings) if on_versions else es_settings.docs_alias
         resp = es_admin.indices.validate_query(index=index, explain=True,
                                                query={"query_string": {"query": query["query"]}})
         assert resp["valid"], (obj["id"], resp.get("explanations"))
