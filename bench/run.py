@@ -26,7 +26,8 @@ from tests.support.paths import REPO
 sys.path.insert(0, str(REPO))
 
 BENCHES = ["bench_index", "bench_crawl", "bench_backfill", "bench_process", "bench_real_pages", "bench_alerts",
-           "bench_latency", "bench_load", "bench_revisits", "bench_render"]
+           "bench_latency", "bench_load", "bench_revisits", "bench_render",
+           "bench_stories"]
 
 
 def _machine() -> dict[str, str]:
