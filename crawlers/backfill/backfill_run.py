@@ -49,7 +49,7 @@ class BackfillRun(SourceRun):
         """The canonical URL to fetch for a link ``path`` found, or None, counting why not.
 
         ``day`` is the publication day when the link gave it, ``bound`` a day it was
-        published on or before (a sitemap's lastmod, a capture's time).
+        published on or before (a capture's time).
         """
         stats = self.paths[path]
         try:

@@ -246,9 +246,12 @@ class SitemapBackfill(BackfillSpider):
             return [], children, skipped
         links = []
         for entry in sitemap.entries:
-            day = day_of(self.window, entry.published) or url_day(entry.loc)
-            links.append(link(entry.loc, day, day_of(self.window, entry.lastmod),
-                              {"title": entry.title, "published_raw": entry.published or entry.lastmod}))
+            # Without a publication date, lastmod stands for it: taken as a mere upper bound, a range years back
+            # would fetch every article changed since to date it (TASS's numbered sitemap_newsN.xml list
+            # ~70 x thousands with lastmod only); an article edited after the range is left to the archive paths.
+            day = day_of(self.window, entry.published) or day_of(self.window, entry.lastmod) or url_day(entry.loc)
+            links.append(link(entry.loc, day, feed={"title": entry.title,
+                                                    "published_raw": entry.published or entry.lastmod}))
         return links, [], 0
 
 

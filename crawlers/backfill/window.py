@@ -1,12 +1,12 @@
 """The date range of a backfill, and the dates discovery pages and archives give for an article.
 
 A date found before fetching is either the publication date itself (a Google
-News ``publication_date``, a list page's date, a date in the URL such as RIA's
-``/20211108/``) or only an upper bound on it (a sitemap ``lastmod``: a page is
-modified after it is published; a capture time: an archive captures a page after
-it is published). A bound before the range rules the article out; otherwise the
-fetched page's own date decides (``htmldate``, which reads the metadata and markup
-news sites use). Days are counted in the source's time zone.
+News ``publication_date``, a sitemap ``lastmod`` standing in for it, a list page's
+date, a date in the URL such as RIA's ``/20211108/``) or only an upper bound on it
+(a capture time: an archive captures a page after it is published). A bound before
+the range rules the article out; otherwise the fetched page's own date decides
+(``htmldate``, which reads the metadata and markup news sites use). Days are
+counted in the source's time zone.
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.settings import Settings as ScrapySettings
 
+from crawlers import settings as project_settings
 from crawlers.backfill import archives
-from crawlers.backfill.spiders import list_page_links, range_passed, sitemap_partition
+from crawlers.backfill.backfill_run import BackfillRun
+from crawlers.backfill.spiders import SitemapBackfill, list_page_links, range_passed, sitemap_partition
 from crawlers.backfill.window import DateWindow, capture_window, day_of, page_day, parse_moment, url_day
 from mediamon.core.sources import load_sources
 from mediamon.devtools.mirror.server import MirrorServer
@@ -157,3 +160,24 @@ def test_a_real_list_page_is_dated_and_ends_the_paging_once_it_reaches_before_th
     assert not range_passed(links, DateWindow(date(2020, 6, 1), date(2020, 6, 30), MOSCOW))  # keep paging back
     assert range_passed(links, DateWindow(date(2020, 6, 15), date(2020, 6, 30), MOSCOW))  # reached past the range
     assert range_passed([], NOVEMBER)  # an empty page ends the list
+
+
+def test_a_sitemap_with_lastmod_only_is_dated_by_it(tmp_path: Path) -> None:
+    """TASS's numbered ``sitemap/sitemap_newsN.xml`` give ``lastmod`` and no publication date."""
+    source = next(s for s in load_sources(CONFIG / "sources.yaml") if s.id == "tass-ru")
+    run = BackfillRun(source, tmp_path / "state", tmp_path / "archive", 10, NOVEMBER, ["sitemap"])
+    assert run.open()
+    spider = SitemapBackfill(source=source, run=run)
+    spider.settings = ScrapySettings({k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()})
+    body = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>https://tass.ru/politika/{n}</loc><lastmod>{day}T12:00:00+03:00</lastmod></url>"
+                      for n, day in ((1, "2021-12-02"), (2, "2021-11-15"), (3, "2021-10-31")))
+            + "</urlset>").encode()
+    links, follow, skipped = spider.read_page(XmlResponse("https://tass.ru/sitemap/sitemap_news7.xml", body=body),
+                                              {"url": "https://tass.ru/sitemap/sitemap_news7.xml", "depth": 1})
+    assert [(found["url"][-1], found["day"], found["bound"]) for found in links] == [
+        ("1", "2021-12-02", None), ("2", "2021-11-15", None), ("3", "2021-10-31", None)]
+    requests = [spider.link_request(found, "https://tass.ru/sitemap/sitemap_news7.xml") for found in links]
+    assert [r.url if r else None for r in requests] == [None, "https://tass.ru/politika/2", None]
+    assert run.paths["sitemap"].out_of_range == 2 and (follow, skipped) == ([], 0)
+    run.finish()
