@@ -13,7 +13,8 @@ A page is closed as soon as its HTML (and screenshot) is read; each host's
 browser context (its cookies: a passed challenge) is closed and replaced after
 ``MEDIAMON_RENDER_CONTEXT_PAGES`` pages, so a long crawl's memory stays flat.
 The archived body is the rendered HTML, the archived headers are the HTTP
-answer's to the navigation, and the item says it was rendered.
+answer's to the navigation, the status that of the document finally shown (a
+passed 403 challenge is the article's 200), and the item says it was rendered.
 
 This module fetches; it does not decide what is a challenge (middlewares/challenge.py) nor archive.
 """
@@ -26,6 +27,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy.http import Request, Response
@@ -46,6 +48,9 @@ SETTLED = ("() => { if (document.readyState !== 'complete') return false;"
            f" return !{json.dumps([m.decode() for m in CHALLENGE_MARKERS])}.some(m => lowered.includes(m)); }}")
 
 
+FINAL_STATUS = "() => (performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0"
+
+
 def browser_missing(path: str | Path) -> str | None:
     """Why the browser at ``path`` cannot be started (with how to install it), or None when it is there."""
     executable = Path(path)
@@ -55,10 +60,17 @@ def browser_missing(path: str | Path) -> str | None:
             f"{INSTALL_HINT} (Playwright's own browser download is not used)")
 
 
-async def settle(page: Page, timeout_ms: float) -> None:
-    """Wait until the page stops being a challenge; one that stays a challenge is read as is and counted blocked."""
+async def settle(page: Page, timeout_ms: float) -> int:
+    """Wait until the page stops being a challenge; one that stays a challenge is read as is and counted blocked.
+
+    Returns the HTTP status of the document finally shown (0 when unknown): a challenge answered 403 or 503
+    (Cloudflare) and passed shows the article's 200, which is the status the page is archived with.
+    """
     with contextlib.suppress(PlaywrightTimeout):
         await page.wait_for_function(SETTLED, timeout=timeout_ms)
+    with contextlib.suppress(PlaywrightError):  # still navigating after the timeout: the first answer's status
+        return int(await page.evaluate(FINAL_STATUS) or 0)
+    return 0
 
 
 class RenderingDownloadHandler(PoliteDownloadHandler):
@@ -104,7 +116,7 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         request.meta["rendered"] = True
         if len(methods) > 1:
             request.meta["screenshot_png"] = methods[1].result
-        return response.replace(url=request.url, request=request)
+        return response.replace(url=request.url, request=request, status=methods[0].result or response.status)
 
     async def _started_browser(self) -> ScrapyPlaywrightDownloadHandler:
         async with self._starting:

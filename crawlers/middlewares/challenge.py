@@ -1,4 +1,4 @@
-"""Recognise anti-bot JavaScript challenge pages served with status 200 (DDoS-Guard, StormWall, Cloudflare).
+"""Recognise anti-bot JavaScript challenge pages (DDoS-Guard, StormWall: status 200; Cloudflare: 403 or 503).
 
 Such a page is never archived as if it were the article. On a source with
 ``render: on_challenge`` the request is tried once more in the browser
@@ -16,6 +16,7 @@ from crawlers.middlewares import Dropped
 CHALLENGE_MARKERS = (b"ddos-guard", b"checking your browser", b"stormwall", b"cf-browser-verification",
                      b"challenge-platform", b"__jschl", b"enable javascript and cookies to continue")
 MAX_CHALLENGE_BYTES = 64 * 1024
+CHALLENGE_STATUSES = (200, 403, 503)  # Cloudflare's managed challenge is a 403, its older "under attack" a 503
 
 
 def is_challenge(body: bytes) -> bool:
@@ -34,7 +35,8 @@ class ChallengeMiddleware:
         return cls(crawler.settings.get("MEDIAMON_RENDER") == "on_challenge")
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status == 200 and not request.url.endswith("/robots.txt") and is_challenge(response.body):
+        if (response.status in CHALLENGE_STATUSES and not request.url.endswith("/robots.txt")
+                and is_challenge(response.body)):
             if self.retry_in_browser and not request.meta.get("render"):
                 # once: the browser's answer comes back through here with meta["render"] set
                 return request.replace(meta={**request.meta, "render": True, "screenshot": "canonical" in request.meta},

@@ -1,5 +1,7 @@
 """Browser rendering: mid.ru and rt.com behind a JavaScript challenge (a script sets a cookie and reloads).
 
+mid.ru's challenge is DDoS-Guard-like (status 200), rt.com's Cloudflare-like (status 403, cf-mitigated).
+
 Plain Scrapy gets the challenge and counts it blocked; ``render: on_challenge``
 retries each challenged article once in the system Chromium, which passes the
 challenge, and the real article is archived (rendered, with its screenshot),
@@ -88,7 +90,7 @@ def test_rendering_passes_the_challenge_and_the_article_is_archived_processed_an
     records = [r for b in batches for r in iter_records(b)]
     assert {r.manifest.url for r in records} == wanted
     for record in records:
-        assert record.manifest.rendered and record.manifest.kind == "article"
+        assert record.manifest.rendered and record.manifest.kind == "article" and record.manifest.status == 200
         assert not is_challenge(record.body) and b"<h1" in record.body
         assert dict(record.http_headers).get("Content-Type", "").startswith("text/html")
         png = read_screenshot(record.batch_dir, record.manifest)

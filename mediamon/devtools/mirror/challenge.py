@@ -1,10 +1,12 @@
 """A JavaScript challenge that only a browser passes, in front of mid.ru's and rt.com's articles (``challenges=True``).
 
-Modelled on DDoS-Guard's interstitial: status 200, "Checking your browser",
-and a script that computes a token, stores it in the ``__ddg2_`` cookie and
-reloads the page (``document.cookie = ...; document.location.reload(true)``).
-The article is served only to a request carrying that cookie, so a plain HTTP
-client (cookies or not) never gets past it, and a browser does after one reload.
+mid.ru's is modelled on DDoS-Guard's interstitial: status 200, "Checking your
+browser", a script that computes a token, stores it in the ``__ddg2_`` cookie
+and reloads the page (``document.cookie = ...; document.location.reload(true)``).
+rt.com's on Cloudflare's managed challenge: status 403 with ``cf-mitigated:
+challenge``, "Just a moment...", the token in ``cf_clearance``. The article is
+served only to a request carrying the host's cookie, so a plain HTTP client
+(cookies or not) never gets past it, and a browser does after one reload.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 from mediamon.devtools.mirror.catalog import Catalog
 
 CHALLENGED_HOSTS = frozenset({"mid.ru", "www.rt.com"})
-COOKIE = "__ddg2_"
+CLOUDFLARE_HOSTS = frozenset({"www.rt.com"})
 
 
 def _factors(host: str) -> tuple[int, int]:
@@ -50,15 +52,29 @@ class JsChallenge:
         except CookieError:
             return False
         a, b = _factors(host)
-        return COOKIE in cookies and cookies[COOKIE].value == _base36(a * b)
+        cookie = _cookie(host)
+        return cookie in cookies and cookies[cookie].value == _base36(a * b)
 
     @staticmethod
-    def page(host: str) -> bytes:
+    def answer(host: str) -> tuple[int, dict[str, str], bytes]:
+        """The challenge as the host's protection serves it: status, headers, page."""
         a, b = _factors(host)
-        return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>DDoS-Guard</title></head><body>"
-                "<div id=\"ddg-challenge\"><h1>Checking your browser before accessing the website.</h1>"
-                "<noscript>Please enable JavaScript and cookies to continue</noscript></div>"
-                f"<script>(function(){{var t=({a}*{b}).toString(36);"
-                f"document.cookie=\"{COOKIE}=\"+t+\"; path=/; max-age=3600\";"
-                "setTimeout(function(){document.location.reload(true)},200);})();</script>"
-                "</body></html>").encode()
+        script = (f"<script>(function(){{var t=({a}*{b}).toString(36);"
+                  f"document.cookie=\"{_cookie(host)}=\"+t+\"; path=/; max-age=3600\";"
+                  "setTimeout(function(){document.location.reload(true)},200);})();</script>")
+        if host in CLOUDFLARE_HOSTS:
+            return 403, {"cf-mitigated": "challenge"}, (
+                "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title></head><body>"
+                "<div class=\"main-wrapper\" role=\"main\"><h1>www.rt.com</h1><p>Verifying you are human.</p>"
+                "<noscript>Enable JavaScript and cookies to continue</noscript></div>"
+                "<script>window._cf_chl_opt={cZone:\"www.rt.com\",cType:\"managed\"};"
+                "var src=\"/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1\";</script>"
+                f"{script}</body></html>").encode()
+        return 200, {}, ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>DDoS-Guard</title></head><body>"
+                         "<div id=\"ddg-challenge\"><h1>Checking your browser before accessing the website.</h1>"
+                         "<noscript>Please enable JavaScript and cookies to continue</noscript></div>"
+                         f"{script}</body></html>").encode()
+
+
+def _cookie(host: str) -> str:
+    return "cf_clearance" if host in CLOUDFLARE_HOSTS else "__ddg2_"

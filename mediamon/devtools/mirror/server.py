@@ -158,7 +158,8 @@ def _handler_for(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
                     return self._send(503, b"Service Unavailable", "text/plain")
             if mirror.challenge and mirror.challenge.applies(host, path) and not mirror.challenge.passed(
                     host, self.headers.get("Cookie")):
-                return self._send(200, mirror.challenge.page(host), "text/html; charset=utf-8")
+                status, headers, page = mirror.challenge.answer(host)
+                return self._send(status, page, "text/html; charset=utf-8", headers)
             headers = dict(resource.headers)
             if resource.conditional:
                 etag = f'"{hashlib.sha1(resource.body).hexdigest()[:16]}"'
