@@ -11,6 +11,7 @@ run now. Production keeps ``now``, so a real silence is never hidden.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -28,6 +29,17 @@ def newest_published(es: Elasticsearch, alias: str, now: datetime) -> datetime |
                                  aggs={"newest": {"max": {"field": DATA_TIME_FIELD}}})
     value = resp["aggregations"]["newest"].get("value_as_string")
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def time_span(es: Elasticsearch, alias: str, field: str, query: dict[str, Any] | None = None
+              ) -> tuple[datetime, datetime] | None:
+    """The first and last ``field`` time of the documents matching ``query`` (None when there are none)."""
+    resp = for_search(es).search(index=alias, size=0, query=query or {"match_all": {}},
+                                 aggs={"first": {"min": {"field": field}}, "last": {"max": {"field": field}}})
+    first, last = (resp["aggregations"][k].get("value_as_string") for k in ("first", "last"))
+    if not first or not last:
+        return None
+    return datetime.fromisoformat(first.replace("Z", "+00:00")), datetime.fromisoformat(last.replace("Z", "+00:00"))
 
 
 def data_time(es: Elasticsearch, settings: Settings, now: datetime) -> datetime | None:

@@ -6,8 +6,7 @@ import click
 
 from mediamon.cli.common import console, failures_exit, get_client, get_settings, shown
 from mediamon.core.sources import load_sources
-from mediamon.ops.setup import setup_cluster
-from processing.store.kibana import import_saved_objects
+from mediamon.ops.setup import import_kibana_objects, setup_cluster
 
 
 @click.command()
@@ -15,14 +14,18 @@ from processing.store.kibana import import_saved_objects
 def setup() -> None:
     """Create index template, write alias, ingest pipeline and roles; Kibana objects when MEDIAMON_KIBANA_URL is set."""
     settings = get_settings()
-    report = setup_cluster(get_client(settings), settings)  # warnings are logged by setup
+    es = get_client(settings)
+    report = setup_cluster(es, settings)  # warnings are logged by setup
     for name in report.changed:
         console.print(f"created/updated: {name}")
     console.print(f"unchanged: {', '.join(report.unchanged) or 'nothing'}")
     _check_browser(settings)
     if settings.kibana_url:
-        kibana = import_saved_objects(settings)
+        kibana, span = import_kibana_objects(es, settings)
         console.print(f"Kibana: {kibana.objects} saved objects imported ({', '.join(kibana.files)})")
+        if span:
+            console.print(f"Kibana: the dashboard opens on {span[0]:%Y-%m-%d} – {span[1]:%Y-%m-%d}, where the "
+                          "documents are (MEDIAMON_AS_OF=newest-document)")
         if kibana.errors:
             raise click.ClickException("Kibana rejected objects: " + "; ".join(kibana.errors))
 

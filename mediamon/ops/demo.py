@@ -25,7 +25,7 @@ from mediamon.core.settings import Settings, load_settings
 from mediamon.devtools import localnode
 from mediamon.devtools.mirror.server import MirrorServer
 from mediamon.ops.run import RunReport, quiet, run_once
-from mediamon.ops.setup import setup_cluster
+from mediamon.ops.setup import import_kibana_objects, setup_cluster
 from processing.reports.digest import WrittenReport, indexed_range, write_report
 
 # The sample sites are ours, on 127.0.0.1: politeness delays protect real sites and would only make the demo wait.
@@ -83,6 +83,10 @@ def run_demo(settings: Settings, progress: bool = True, crawl_log: Path | None =
                           progress=progress, crawl_log=crawl_log or demo_crawl_log(settings),
                           scrapy_settings=SAMPLE_SITES_SCRAPY, on_step=on_step)
     es.indices.refresh(index=settings.docs_alias)
+    if settings.kibana_url:
+        kibana, span = import_kibana_objects(es, settings)
+        on_step(f"Kibana: {kibana.objects} saved objects"
+                + (f"; the dashboard opens on {span[0]:%Y-%m-%d} – {span[1]:%Y-%m-%d}" if span else ""))
     return summarize(es, settings, report, mirror_url)
 
 

@@ -23,9 +23,9 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from mediamon.core.errors import ConfigError
-from mediamon.core.esclient import for_search
 from processing.alerts.evidence import Candidate, Window, rule_query
 from processing.alerts.rules import FlatlineRule, SpikeRule, ThresholdRule
+from processing.clock import time_span
 
 STEPPED = (ThresholdRule, SpikeRule, FlatlineRule)
 MAX_STEPS = 5000  # a year of hourly steps; beyond, the period is too long for one dry run
@@ -60,7 +60,7 @@ def _horizon(rule: Any) -> timedelta:
 def step_times(es: Elasticsearch, alias: str, rule: Any, since: datetime, until: datetime) -> list[datetime]:
     """Step ends in (since, until], clipped to the rule's documents; one step at ``until`` when it has none."""
     step = step_of(rule)
-    span = _documents_span(es, alias, rule)
+    span = time_span(es, alias, rule.time_field, rule_query(rule))
     if span is None:
         return [until]
     start = max(since, span[0] - step)
@@ -72,16 +72,6 @@ def step_times(es: Elasticsearch, alias: str, rule: Any, since: datetime, until:
         raise PeriodTooLong(f"rule {rule.id}: {count} steps of {step} from {start:%Y-%m-%d %H:%M} to "
                             f"{end:%Y-%m-%d %H:%M} (at most {MAX_STEPS}); give a later --since or an earlier --until")
     return [min(start + step * (i + 1), end) for i in range(count)]
-
-
-def _documents_span(es: Elasticsearch, alias: str, rule: Any) -> tuple[datetime, datetime] | None:
-    resp = for_search(es).search(index=alias, size=0, query=rule_query(rule),
-                                 aggs={"first": {"min": {"field": rule.time_field}},
-                                       "last": {"max": {"field": rule.time_field}}})
-    first, last = (resp["aggregations"][k].get("value_as_string") for k in ("first", "last"))
-    if not first or not last:
-        return None
-    return datetime.fromisoformat(first.replace("Z", "+00:00")), datetime.fromisoformat(last.replace("Z", "+00:00"))
 
 
 def step_through(rule: Any, times: list[datetime], realert: timedelta,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -70,8 +70,30 @@ def for_prefix(text: str, settings: Settings) -> str:
         DEFAULT_STORIES, f"{settings.index_prefix}-stories")
 
 
-def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportReport:
-    """POST every config/kibana/*.ndjson to ``MEDIAMON_KIBANA_URL`` (overwrite: idempotent)."""
+def with_time_range(text: str, since: datetime, until: datetime) -> str:
+    """The NDJSON with every dashboard that restores a time range opening on [since, until] instead (whole days).
+
+    The shipped dashboard opens on ``now-7d``: right for live monitoring, empty on
+    the 2021 sample or a replayed archive.
+    """
+    lines = []
+    for line in text.splitlines():
+        obj = json.loads(line) if line.strip() else None
+        if obj and obj.get("type") == "dashboard" and obj["attributes"].get("timeRestore"):
+            start = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            end = until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+            obj["attributes"].update(timeFrom=start.isoformat(), timeTo=end.isoformat())
+            line = json.dumps(obj, ensure_ascii=False)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def import_saved_objects(settings: Settings, timeout: float = 30.0,
+                         time_range: tuple[datetime, datetime] | None = None) -> ImportReport:
+    """POST every config/kibana/*.ndjson to ``MEDIAMON_KIBANA_URL`` (overwrite: idempotent).
+
+    With ``time_range`` the dashboards open on it (``with_time_range``), else on their own (``now-7d``).
+    """
     if not settings.kibana_url:
         raise KibanaError("MEDIAMON_KIBANA_URL is not set")
     report = ImportReport()
@@ -83,6 +105,8 @@ def import_saved_objects(settings: Settings, timeout: float = 30.0) -> ImportRep
         for path in saved_object_files(settings):
             load_saved_objects(path)  # fail on a bad file before sending anything of it
             body = for_prefix(path.read_text(encoding="utf-8"), settings)
+            if time_range:
+                body = with_time_range(body, *time_range)
             try:
                 resp = client.post(url, headers={"kbn-xsrf": "mediamon", **auth.get("headers", {})},
                                    auth=auth.get("basic"), files={"file": (path.name, body, "application/ndjson")})
