@@ -6,19 +6,23 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from mediamon.cli.common import console, failures_exit, get_client, get_settings, out, print_json_line, shown
 from mediamon.core.durations import parse_duration, parse_when
-from mediamon.core.settings import Settings
-from processing.alerts.alert_state import StateStore, status_reason
-from processing.alerts.evidence import fmt_time
-from processing.alerts.rules import AlertsConfig, load_alert_rules
+
+if TYPE_CHECKING:
+    from mediamon.core.settings import Settings
+    from processing.alerts.rules import AlertsConfig
 
 
 def _rules(settings: Settings, rules_file: Path | None) -> AlertsConfig:
+    # lazy: the rules' schema (pydantic) and the alert modules (Elasticsearch) load when a command runs
+    from processing.alerts.rules import load_alert_rules
+
     return load_alert_rules(rules_file or settings.config_dir / "alerts.yaml")
 
 
@@ -78,6 +82,7 @@ def alerts_test(rule: str, since: str, until: str | None, rules_file: Path | Non
     window (flatline: min_silence) and report each step's would-be alerts.
     """
     from processing.alerts.engine import dry_run  # lazy: delivery clients load only when running rules
+    from processing.alerts.evidence import fmt_time  # lazy: the alert modules load when a command runs
 
     settings = get_settings()
     start = _since(since)
@@ -114,6 +119,10 @@ def alerts_test(rule: str, since: str, until: str | None, rules_file: Path | Non
 def alerts_list(since: str, rule: str | None, as_json: bool) -> None:
     """Fired alerts, oldest first."""
     settings = get_settings()
+    # lazy: the alert modules load when a command runs
+    from processing.alerts.alert_state import StateStore, status_reason
+    from processing.alerts.evidence import fmt_time  # lazy: as above
+
     fired = StateStore(get_client(settings), settings.alerts_index).alerts(since=_since(since), rule=rule)
     now = datetime.now(UTC)
     if as_json:

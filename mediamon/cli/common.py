@@ -14,21 +14,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import click
-from elastic_transport import ConnectionError as ESConnectionError
-from elastic_transport import ConnectionTimeout
-from elasticsearch import ApiError, AuthenticationException, Elasticsearch
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from mediamon.core.errors import ConfigError, MediamonError
-from mediamon.core.esclient import make_client
-from mediamon.core.settings import Settings, load_settings, redact_url
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from mediamon.core.settings import Settings
 
 console = Console(stderr=True)
 out = Console()
@@ -59,6 +59,11 @@ class ConfigExit(click.ClickException):
 
 
 def get_settings() -> Settings:
+    # lazy: pydantic-settings and the Elasticsearch client load when a command runs, not for --help/--version
+    from pydantic import ValidationError
+
+    from mediamon.core.settings import load_settings  # lazy: as above
+
     try:
         return load_settings()
     except ValidationError as exc:
@@ -66,6 +71,8 @@ def get_settings() -> Settings:
 
 
 def get_client(settings: Settings | None = None) -> Elasticsearch:
+    from mediamon.core.esclient import make_client  # lazy: the client costs ~1 s to import, --help needs none
+
     try:
         return make_client(settings or get_settings())
     except ConfigError as exc:
@@ -90,23 +97,36 @@ def failures_exit(func: Callable[..., Any]) -> Callable[..., Any]:
             raise ConfigExit(str(exc)) from exc
         except MediamonError as exc:
             raise click.ClickException(str(exc)) from exc
-        except AuthenticationException as exc:
+        except _es_errors().auth as exc:  # an except clause's class is looked up only when something was raised
             raise click.ClickException(
                 "Elasticsearch refused the credentials (check MEDIAMON_ES_USERNAME/PASSWORD or API key)") from exc
-        except ESConnectionError as exc:
+        except _es_errors().connection as exc:
             raise click.ClickException(
                 f"cannot reach Elasticsearch at {_es_url()}: is it running? (`mediamon es status`)") from exc
-        except ConnectionTimeout as exc:
+        except _es_errors().timeout as exc:
             raise click.ClickException(
                 f"Elasticsearch at {_es_url()} did not answer within {get_settings().es_timeout:g}s "
                 "(MEDIAMON_ES_TIMEOUT): is it overloaded? (`mediamon es status`)") from exc
-        except ApiError as exc:
+        except _es_errors().api as exc:
             raise click.ClickException(f"Elasticsearch error {exc.status_code}: {exc.message}") from exc
 
     return wrapper
 
 
+@cache
+def _es_errors() -> SimpleNamespace:
+    """The client's exceptions, imported once a command failed: importing the client costs ~1 s."""
+    from elastic_transport import ConnectionError as ESConnectionError  # lazy: only when a command failed
+    from elastic_transport import ConnectionTimeout  # lazy: as above
+    from elasticsearch import ApiError, AuthenticationException  # lazy: as above
+
+    return SimpleNamespace(auth=AuthenticationException, connection=ESConnectionError, timeout=ConnectionTimeout,
+                           api=ApiError)
+
+
 def _es_url() -> str:
+    from mediamon.core.settings import redact_url  # lazy: only for an error message
+
     return redact_url(get_settings().es_url or "")
 
 

@@ -9,8 +9,6 @@ from collections import Counter
 import click
 
 from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line
-from processing.store.bulk import DeadLetter, read_deadletter
-from processing.store.replay import replay_deadletters
 
 
 @click.group()
@@ -22,6 +20,8 @@ def deadletter() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One dead letter per line (without the document body).")
 def deadletter_list(as_json: bool) -> None:
     """Count dead-lettered documents by reason."""
+    from processing.store.bulk import DeadLetter, read_deadletter  # lazy: the Elasticsearch client, only when run
+
     files = DeadLetter(get_settings().deadletter_dir).files()
     if as_json:
         for entry in read_deadletter(files):
@@ -41,6 +41,8 @@ def deadletter_list(as_json: bool) -> None:
 @failures_exit
 def deadletter_replay() -> None:
     """Resend every dead-lettered document; those rejected again are dead-lettered anew."""
+    from processing.store.replay import replay_deadletters  # lazy: the Elasticsearch client, only when run
+
     settings = get_settings()
     counts = replay_deadletters(get_client(settings), settings)
     out.print(json.dumps(counts.as_dict()))

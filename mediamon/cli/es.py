@@ -8,7 +8,6 @@ import time
 import click
 
 from mediamon.cli.common import console, failures_exit, get_settings, out
-from mediamon.devtools import localnode
 
 
 @click.group()
@@ -21,6 +20,8 @@ def es() -> None:
 @failures_exit
 def es_start(heap: str | None) -> None:
     """Start (or find running) the local node and wait for cluster health."""
+    from mediamon.devtools import localnode  # lazy: the node tooling (and the ES client) only when run
+
     settings = get_settings()
     started = time.monotonic()
     with console.status("starting Elasticsearch…") as spinner:
@@ -37,6 +38,8 @@ def es_start(heap: str | None) -> None:
 @failures_exit
 def es_stop() -> None:
     """Stop the local node; no process is left behind."""
+    from mediamon.devtools import localnode  # lazy: as in es_start
+
     stopped = localnode.stop(get_settings())
     console.print("Elasticsearch stopped" if stopped else "Elasticsearch was not running")
 
@@ -45,6 +48,8 @@ def es_stop() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def es_status(as_json: bool) -> None:
     """Whether the local node runs, its URL and health (exit 1 when not running)."""
+    from mediamon.devtools import localnode  # lazy: as in es_start
+
     info = localnode.status(get_settings())
     if as_json:
         out.print_json(data=info)

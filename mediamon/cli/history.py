@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import TYPE_CHECKING
 
 import click
 
-from crawlers.canonical import canonical_url
 from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line, shown
-from mediamon.core.document import doc_id
-from processing.changes.config import load_change_rules
-from processing.changes.history import History, find_history
+
+if TYPE_CHECKING:
+    from processing.changes.history import History
 
 DOC_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -23,6 +23,9 @@ DOC_ID = re.compile(r"^[0-9a-f]{64}$")
 @failures_exit
 def history(article: str, as_json: bool, with_text: bool) -> None:
     """Show the versions of ARTICLE (its URL or document id) and a coloured diff between them."""
+    from processing.changes.config import load_change_rules  # lazy: processing loads when run, not for --help
+    from processing.changes.history import find_history  # lazy: as above
+
     settings = get_settings()
     found = find_history(get_client(settings), settings, _candidate_ids(article))
     if found is None:
@@ -35,6 +38,9 @@ def history(article: str, as_json: bool, with_text: bool) -> None:
 
 
 def _candidate_ids(article: str) -> list[str]:
+    from crawlers.canonical import canonical_url  # lazy: as in history
+    from mediamon.core.document import doc_id  # lazy: as in history
+
     if DOC_ID.match(article):
         return [article]
     ids = [doc_id(article)]

@@ -11,9 +11,7 @@ import click
 from rich.table import Table
 
 from mediamon.cli.common import console, failures_exit, get_client, get_settings, out, print_json_line
-from mediamon.core.archive import ManifestRecord, is_gzip
 from mediamon.core.durations import parse_when
-from mediamon.core.sources import load_sources, source_for_url, sources_by_id
 
 
 def _print_report(report, as_json: bool) -> None:
@@ -93,7 +91,10 @@ def extract(files: tuple[Path, ...], url: str | None, source_id: str | None, kin
     A file that yields no document prints {"quarantined": REASON, "detail": ...}
     instead, exactly as the runner would quarantine it; the exit code is then 1.
     """
-    from processing.record import RecordInput  # lazy: the stages (trafilatura, langdetect) load only here
+    # lazy: the stages (trafilatura, langdetect), the archive (warcio) and the schemas load only here
+    from mediamon.core.archive import ManifestRecord, is_gzip
+    from mediamon.core.sources import load_sources, source_for_url, sources_by_id  # lazy: as above
+    from processing.record import RecordInput  # lazy: as above
     from processing.rules import load_processing_rules  # lazy: as above
     from processing.runner import process_record  # lazy: as above
 

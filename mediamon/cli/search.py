@@ -12,8 +12,7 @@ from rich.table import Table
 
 from mediamon.cli.common import failures_exit, get_client, get_settings, inert, out, print_json_line, shown
 from mediamon.core.durations import parse_when
-from processing.store.search import SYNTAX_HELP, SearchFilters, scan_all
-from processing.store.search import search as run_search
+from processing.store.query_syntax import SYNTAX_HELP
 
 CSV_COLUMNS = ("published_at", "source", "lang", "title", "url", "narratives", "alarmism", "is_duplicate", "_id")
 # A cell starting with one of these is a formula to a spreadsheet: a hostile title must stay text.
@@ -44,6 +43,10 @@ work as in Kibana's Lucene mode. Default QUERY: * (everything).""")
 def search(query: str, sources: tuple[str, ...], langs: tuple[str, ...], narratives: tuple[str, ...],
            since: str | None, until: str | None, no_duplicates: bool, sort: str, limit: int, all_: bool,
            fmt: str, as_json: bool) -> None:
+    # lazy: the search (Elasticsearch client, Lucene parser, lemmatisers) loads when run, not for --help
+    from processing.store.search import SearchFilters, scan_all
+    from processing.store.search import search as run_search  # lazy: as above
+
     settings = get_settings()
     try:
         filters = SearchFilters(sources=list(sources), langs=list(langs), narratives=list(narratives),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from mediamon.cli.common import console, failures_exit, get_client, get_settings, shown
-from mediamon.core.sources import load_sources
-from mediamon.ops.setup import import_kibana_objects, setup_cluster
 
 
 @click.command()
 @failures_exit
 def setup() -> None:
     """Create index template, write alias, ingest pipeline and roles; Kibana objects when MEDIAMON_KIBANA_URL is set."""
+    from mediamon.ops.setup import import_kibana_objects, setup_cluster  # lazy: the cluster tooling only when run
+
     settings = get_settings()
     es = get_client(settings)
     report = setup_cluster(es, settings)  # warnings are logged by setup
@@ -33,6 +33,7 @@ def setup() -> None:
 def _check_browser(settings) -> None:
     """Say how to install Chromium when a configured source renders pages and it is missing (crawls would fail)."""
     from crawlers.rendering import browser_missing  # lazy: Playwright's modules only when checking
+    from mediamon.core.sources import load_sources  # lazy: the sources schema loads when a command runs
 
     rendering = [s.id for s in load_sources(settings.sources_path) if s.needs_browser]
     missing = browser_missing(settings.browser_path) if rendering else None

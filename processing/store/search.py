@@ -33,6 +33,7 @@ from luqum.visitor import TreeTransformer
 from mediamon.core.errors import ConfigError
 from mediamon.core.esclient import SEARCH_TIMEOUT, for_search
 from processing.lemmas import lemma_text
+from processing.store.query_syntax import SYNTAX_HELP
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ MAX_QUERY_TERMS = 50  # words and operators; each is searched in up to nine fiel
 TEXT_FIELDS = ["title^3", "lead^2", "text"]
 LANGUAGE_FIELDS = ["title.ru^2", "title.en^2", "lead.ru", "lead.en", "text.ru", "text.en"]
 SORT_FIELDS = ("relevance", "published_at", "indexed_at", "alarmism")
-
-
-SYNTAX_HELP = 'Lucene syntax as in Kibana, e.g. title:Лукашенко AND alarmism:>=0.5 or "EU must pay" -Belarus'
 
 
 class QueryTooLarge(ConfigError):

@@ -78,7 +78,7 @@ def test_the_processing_table_counts_damaged_batches() -> None:
 def test_the_demo_alerts_hint_is_runnable_as_printed() -> None:
     summary = SimpleNamespace(documents=0, by_source_lang={}, narratives={}, top_alarmist=[], duplicate_groups=0,
                               duplicates=0, alerts_fired=0, alerts_by_rule={}, mirror_url="http://127.0.0.1:1",
-                              search_examples=[])
+                              search_examples=[], run=SimpleNamespace(alerts={}))
     with out.capture() as captured:
         run_cli._print_summary(summary, ".venv/bin/mediamon")
     assert "`.venv/bin/mediamon alerts list`" in captured.get()
