@@ -3,7 +3,9 @@
 Scrapy runs in a subprocess (`python -m crawlers --source ID --json`): a Twisted
 reactor cannot be restarted inside a long-lived worker. Each new raw batch the
 crawl commits becomes one event of the source's asset (batch path in the
-event's extra), which is what triggers the processing DAG.
+event's extra), which is what triggers the processing DAG. A crawl stopped
+early (its time limit, a signal) still announces what it committed; the run
+then fails in `crawl_complete` with the reason.
 """
 
 from __future__ import annotations
@@ -30,18 +32,27 @@ def crawl_dag(source: scheduling.CrawlSchedule):
     )
     def crawl_source():
         @task
-        def crawl() -> list[str]:
-            from mediamon.ops.crawl import crawl_in_subprocess  # lazy: keeps DAG parsing cheap
+        def crawl(*, ti=None) -> list[str]:
+            from mediamon.ops.crawl import crawl_committed  # lazy: keeps DAG parsing cheap
 
-            crawled = crawl_in_subprocess(scheduling.task_settings(), [source.source_id])
-            return [str(p) for p in crawled.new_batches]
+            batches, interrupted = crawl_committed(scheduling.task_settings(), [source.source_id])
+            ti.xcom_push(key="interrupted", value=interrupted)
+            return batches
 
         @task(outlets=[raw_batches], retries=0)
         def announce_batch(batch: str, *, outlet_events=None) -> str:
             outlet_events[raw_batches].extra = {"batch": batch, "source": source.source_id}
             return batch
 
-        announce_batch.expand(batch=crawl())
+        @task(retries=0)
+        def crawl_complete(*, ti=None) -> None:
+            from mediamon.ops.crawl import raise_if_interrupted  # lazy: keeps DAG parsing cheap
+
+            raise_if_interrupted(ti.xcom_pull(task_ids="crawl", key="interrupted"))
+
+        batches = crawl()
+        announce_batch.expand(batch=batches)
+        batches >> crawl_complete()
 
     return crawl_source()
 

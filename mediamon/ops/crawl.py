@@ -128,6 +128,30 @@ def crawl_in_subprocess(settings: Settings, source_ids: list[str] | None = None,
     return _outcome(report)
 
 
+def crawl_committed(settings: Settings, source_ids: list[str]) -> tuple[list[str], str | None]:
+    """A scheduled crawl: the batches it committed, and why it stopped early (None when it ended by itself).
+
+    The crawl stops itself (SIGTERM to the crawler, which commits its open
+    batches) before the task's ``execution_timeout`` (``MEDIAMON_CRAWL_TIMEOUT_S``)
+    would kill it, leaving time for the grace period. An interrupted crawl still
+    returns what it committed, so those batches are announced and processed; the
+    caller then fails the run with the reason (``raise_if_interrupted``).
+    """
+    stop_after = max(settings.crawl_timeout_s - 2 * GRACE_S, settings.crawl_timeout_s / 2)
+    try:
+        crawled = crawl_in_subprocess(settings, source_ids, timeout=stop_after)
+    except CrawlInterrupted as exc:
+        log.warning("%s", exc)
+        return [str(p) for p in exc.outcome.new_batches] if exc.outcome else [], str(exc)
+    return [str(p) for p in crawled.new_batches], None
+
+
+def raise_if_interrupted(reason: str | None) -> None:
+    """Fail (after the committed batches were announced) when the crawl was stopped early."""
+    if reason:
+        raise CrawlInterrupted(reason, None)
+
+
 def source_line(source_id: str, stats: dict[str, Any], step: str = "crawl") -> str:
     """One source of a crawl report as one log line: pages read, then what became of the articles found, by reason."""
     def by_reason(key: str) -> str:

@@ -7,8 +7,10 @@ politeness delays zeroed (the mirror is local; politeness is for real sites).
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from elasticsearch import Elasticsearch
 
 from mediamon.core.archive import iter_batches, read_manifest
@@ -29,6 +32,7 @@ from processing.store.indexsetup import setup
 from tests.support.crawl import fast_sources
 from tests.support.es import drop_prefix
 from tests.support.paths import REPO
+from tests.support.recording_server import Hanging, Recorder
 
 SOURCES = ["tass-en", "belta-be"]
 
@@ -205,3 +209,36 @@ def test_backfill_dag_archives_a_range_and_processes_its_batches(dags, es_base_s
         assert all(ti.state == "success" for ti in tis["process_batch"])
         november = (date(2021, 11, 1), date(2021, 11, 30))
         assert docs_by_source(p) == {"rt-ru": p.mirror.archives.expected_backfill(["rt-ru"], *november)}
+
+
+def test_a_crawl_stopped_by_its_time_limit_announces_what_it_committed_then_fails(
+        dags, es_base_settings, es_admin, tmp_path) -> None:
+    """tass-en pointed at a site whose feed answers and whose sitemap never does: the crawl runs until its limit."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    from tests.reliability.test_crawl_loops_and_stops import FAST, HANG, committed_urls, feed_site, source
+
+    release = threading.Event()
+    site = Recorder(Hanging(feed_site(HANG), "/sitemap.xml", release, wait_s=120))
+    sources_path = tmp_path / "hanging-sources.yaml"
+    sources_path.write_text(yaml.safe_dump({"sources": [{**source(HANG, ["/sitemap.xml"]), "id": "tass-en"}]}))
+    try:
+        with pipeline(es_base_settings, es_admin, tmp_path, rewrite=f"https://{HANG}=http://127.0.0.1:{site.port}/{HANG}"
+                      ) as p, pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MEDIAMON_SOURCES_FILE", str(sources_path))
+            mp.setenv("MEDIAMON_CRAWL_TIMEOUT_S", "60")  # the crawl stops itself after half of it (30 s)
+            mp.setenv("MEDIAMON_CRAWL_SETTINGS", json.dumps(FAST))
+            dag_run, tis = run(dags, "mediamon_crawl_tass-en")
+            batches = list(iter_batches(p.settings.data_dir / "archive"))
+    finally:
+        release.set()
+        site.close()
+    assert committed_urls(batches) == [f"https://{HANG}/a/{i}" for i in range(3)]
+    assert tis["crawl"][0].state == "success"
+    assert [ti.state for ti in tis["announce_batch"]] == ["success"] * len(batches)
+    with create_session() as session:
+        events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                  .filter(AssetModel.uri == "mediamon://archive/tass-en").all())
+        assert {str(b) for b in batches} <= {event.extra["batch"] for event in events}
+    assert tis["crawl_complete"][0].state == "failed" and dag_run.state == "failed"

@@ -32,7 +32,7 @@ from mediamon.core.archive import INCOMING, iter_batches, read_manifest
 from mediamon.core.settings import Settings
 from mediamon.ops.crawl import CrawlInterrupted, crawl_in_subprocess
 from tests.support.paths import REPO
-from tests.support.recording_server import Recorder, Route, article, rss
+from tests.support.recording_server import Hanging, Recorder, Route, article, rss
 
 LOOP, WIDE, HANG = "loop.example.org", "wide.example.org", "hang.example.org"
 XML = {"Content-Type": "application/xml"}
@@ -112,14 +112,7 @@ def test_discovery_loops_end_within_their_budget_and_are_counted(tmp_path: Path)
 def hanging_site() -> Iterator[Recorder]:
     """Three feed articles that answer, and a sitemap that never does (until the module ends)."""
     release = threading.Event()
-
-    class Hanging(dict):
-        def get(self, path: str, default: Any = None) -> Any:
-            if path.endswith("/sitemap.xml"):
-                release.wait(300)
-            return super().get(path, default)
-
-    site = Recorder(Hanging(feed_site(HANG)))
+    site = Recorder(Hanging(feed_site(HANG), "/sitemap.xml", release))
     yield site
     release.set()
     site.close()

@@ -62,6 +62,19 @@ class Recorder:
         self.httpd.server_close()
 
 
+class Hanging(dict):
+    """A route table whose paths ending in ``suffix`` answer only once ``release`` is set (a site that hangs)."""
+
+    def __init__(self, routes: dict[str, Route], suffix: str, release: threading.Event, wait_s: float = 300) -> None:
+        super().__init__(routes)
+        self.suffix, self.release, self.wait_s = suffix, release, wait_s
+
+    def get(self, path: str, default: Any = None) -> Any:
+        if path.endswith(self.suffix):
+            self.release.wait(self.wait_s)
+        return super().get(path, default)
+
+
 def rss(links: list[str]) -> Route:
     items = "".join(f"<item><title>t</title><link>{link}</link></item>" for link in links)
     return 200, {"Content-Type": "application/rss+xml"}, f"<rss><channel>{items}</channel></rss>".encode()
