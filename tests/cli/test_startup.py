@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
+from mediamon.cli.main import main
+
 HEAVY = ("elasticsearch", "elastic_transport", "pydantic", "pydantic_settings", "scrapy", "twisted", "luqum",
          "trafilatura", "matplotlib", "httpx", "warcio", "mediamon.core.settings", "processing.store.search")
-COMMANDS = ("alerts", "backfill", "crawl", "deadletter", "demo", "es", "extract", "history", "process", "report",
-            "reprocess", "run", "search", "setup")
 
 
 def loaded_by(*args: str) -> tuple[str, set[str]]:
@@ -37,7 +37,7 @@ def test_help_and_version_import_no_pipeline_library(args: list[str]) -> None:
 def test_the_help_still_lists_every_command_and_search_its_syntax() -> None:
     output, _ = loaded_by("--help")
     listed = {line.split()[0] for line in output.split("Commands:")[1].splitlines() if line.strip()}
-    assert listed == set(COMMANDS)
+    assert listed == set(main.commands) and len(listed) > 10
     search_help, _ = loaded_by("search", "--help")
     assert "Lucene syntax as in Kibana" in search_help
 
