@@ -37,7 +37,7 @@ def test_crawl_dag_runs_on_the_source_schedule_and_announces_batches(dagbag, sou
     from airflow.sdk import Asset
 
     dag = dagbag.dags[f"mediamon_crawl_{source.id}"]
-    assert set(dag.task_ids) == {"crawl", "announce_batch"}
+    assert set(dag.task_ids) == {"crawl", "announce_batch", "crawl_complete"}
     if source.schedule[-1] in "smhd":
         amount, unit = int(source.schedule[:-1]), source.schedule[-1]
         expected = timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
@@ -45,6 +45,9 @@ def test_crawl_dag_runs_on_the_source_schedule_and_announces_batches(dagbag, sou
     else:
         assert dag.schedule == source.schedule
     crawl, announce = dag.get_task("crawl"), dag.get_task("announce_batch")
+    # a crawl stopped early announces what it committed; the run then fails in crawl_complete, never retried
+    complete = dag.get_task("crawl_complete")
+    assert complete.upstream_task_ids == {"crawl"} and complete.retries == 0
     assert crawl.retries == 1 and crawl.retry_exponential_backoff  # MEDIAMON_CRAWL_RETRIES in conftest
     assert crawl.execution_timeout == timedelta(seconds=300)
     assert announce.outlets == [Asset(uri=f"mediamon://archive/{source.id}", name=f"mediamon_raw_{source.id}")]
