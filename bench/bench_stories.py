@@ -30,6 +30,7 @@ from mediamon.core.esclient import make_client
 from mediamon.core.settings import load_settings
 from mediamon.devtools.mirror.corpus import load_corpus
 from processing.lemmas import lemma_text
+from processing.store.indexsetup import setup
 from processing.stories import storyindex
 from processing.stories.assign import assign_stories
 from processing.stories.features import StoryFeatures
@@ -93,6 +94,7 @@ def _assign_cost(settings, es) -> dict[str, float]:
     try:
         for size, prefix in prefixes.items():
             prefixed = settings.model_copy(update={"index_prefix": prefix})
+            setup(es, prefixed, with_roles=False)  # the docs alias renames re-label
             storyindex.ensure_index(es, prefixed)
             index = storyindex.stories_index(prefixed)
             helpers.bulk(es, ({"_index": index, "_id": s.story_id, "_source": storyindex.to_source(s)}

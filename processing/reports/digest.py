@@ -34,6 +34,9 @@ from processing.alerts.alert_state import StateStore
 from processing.alerts.evidence import fmt_time
 from processing.changes.history import recent_changes
 from processing.enrich import ALARMIST_THRESHOLD
+from processing.reports.story_charts import amplification_graph, widest_story
+from processing.reports.story_charts import timeline as story_timeline
+from processing.stories.story import Story
 
 TEMPLATES = Path(__file__).parent / "templates"
 SERIES = 5  # stacked series per chart; the rest is summed as "other" (11 lines were unreadable)
@@ -88,6 +91,7 @@ class DigestData:
     dup_groups: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # articles edited or removed (versions index)
+    story: Story | None = None  # the period's story carried by the most outlets (processing.reports.story_charts)
     charted: tuple[datetime, datetime] | None = None  # the time range the charts show
     bin: Bin = BINS[1][1]
     indexed: tuple[datetime, datetime] | None = None  # first and last publication in the whole index
@@ -164,6 +168,7 @@ def gather(es: Elasticsearch, settings: Settings, since: datetime, until: dateti
                          query={"bool": {"filter": [period, {"range": {"alarmism": {"gte": ALARMIST_THRESHOLD}}}],
                                          "must_not": [{"term": {"is_duplicate": True}}]}})
     data.alarmist = [h["_source"] for h in alarmist["hits"]["hits"]]
+    data.story = widest_story(es, settings, since, until)
     return data
 
 
@@ -231,6 +236,12 @@ def make_charts(data: DigestData) -> list[Chart]:
               "a document can carry several narratives.",
               _time_chart(group_top(data.per_narrative), data.bin, "Documents per narrative")),
         Chart("language_split", "Share of documents per language.", _language_chart(data.languages)),
+        *([Chart("story_timeline", f"The period's story carried by the most outlets ({data.story.story_id}, "
+                 f"`mediamon trace {data.story.story_id}`): each outlet's reports over time, by language; "
+                 "the star is the origin.", story_timeline(data.story, _png)),
+           Chart("story_amplification", "The same story as an amplification graph: outlets placed by their lag "
+                 "behind the origin, each arrow from the report it was linked to.",
+                 amplification_graph(data.story, _png))] if data.story else []),
     ]
 
 
