@@ -14,6 +14,9 @@ from mediamon.core.settings import Settings
 # Transport-level retries: the client retries these statuses and connection
 # errors itself; the bulk indexer adds backoff on top (processing.store.bulk).
 RETRY_ON_STATUS = (429, 502, 503, 504)
+# Every mediamon index: one replica as soon as the cluster has a second node (a data node may die without
+# losing a document), none on a single development node (which would otherwise stay yellow forever).
+REPLICATION = {"auto_expand_replicas": "0-1"}
 # Server-side limit of one search: the node stops collecting hits and answers with what it has.
 SEARCH_TIMEOUT = "10s"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
 
-from mediamon.core.esclient import for_search
+from mediamon.core.esclient import REPLICATION, for_search
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -47,7 +47,7 @@ class StateStore:
             return
         try:
             self.es.indices.create(index=self.index, mappings=STATE_MAPPING,
-                                   settings={"number_of_shards": 1, "number_of_replicas": 0})
+                                   settings={"number_of_shards": 1, **REPLICATION})
         except ApiError as exc:  # created meanwhile by another run
             if "resource_already_exists" not in str(exc):
                 raise

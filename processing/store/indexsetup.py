@@ -19,7 +19,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch
 
 from mediamon.core.errors import ConfigError
-from mediamon.core.esclient import make_client
+from mediamon.core.esclient import REPLICATION, make_client
 from mediamon.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ MERGE_POLICY = {"policy": {"type": "tiered", "segments_per_tier": 2, "floor_segm
 
 
 def template_body(settings: Settings, caps: Capabilities) -> dict[str, Any]:
-    index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0,
+    index_settings: dict[str, Any] = {"number_of_shards": 1, **REPLICATION,
                                       "refresh_interval": "1s", "merge": MERGE_POLICY}
     if caps.ingest_set:
         index_settings["default_pipeline"] = INGEST_PIPELINE.format(prefix=settings.index_prefix)

@@ -15,6 +15,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from mediamon.core.esclient import REPLICATION
 from mediamon.core.settings import Settings
 
 MAPPING = {"dynamic": False, "properties": {
@@ -30,7 +31,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> None:
     name = batches_index(settings)
     if not es.indices.exists(index=name):
         es.options(ignore_status=400).indices.create(
-            index=name, mappings=MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0})
+            index=name, mappings=MAPPING, settings={"number_of_shards": 1, **REPLICATION})
 
 
 def done_batches(es: Elasticsearch, settings: Settings, batch_ids: list[str]) -> set[str]:
