@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MM := $(VENV)/bin/mediamon
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint bench airflow es-start es-stop clean
+.PHONY: venv demo test lint bench airflow stack stack-stop es-start es-stop clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,17 @@ bench: es-start
 
 airflow: es-start
 	bash scripts/airflow-standalone.sh
+
+# The production topology on this machine (3-node TLS cluster, PostgreSQL, Redis, Airflow on Celery);
+# needs Debian's postgresql and redis-server. As root, keep MEDIAMON_STACK_DIR under a world-searchable path.
+stack: venv
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } || \
+	  { echo "make stack: Redis is needed: apt-get install redis-server" >&2; exit 1; }
+	$(MM) stack start
+
+stack-stop: venv
+	$(MM) stack stop
 
 clean: es-stop
 	rm -rf .mediamon

@@ -26,6 +26,7 @@ from mediamon.cli import (
     run,
     search,
     setup,
+    stack,
     stories,
 )
 from mediamon.cli.common import console
@@ -50,5 +51,5 @@ def main(verbose: int) -> None:
 for command in (es.es, setup.setup, crawl.crawl, backfill.backfill, process.process, process.reprocess,
                 process.extract, run.run_command, run.demo_command, search.search, alerts.alerts, alerts.report,
                 deadletter.deadletter, history.history, importing.import_command, evidence.evidence,
-                stories.stories, stories.trace_command):
+                stories.stories, stories.trace_command, stack.stack):
     main.add_command(command)

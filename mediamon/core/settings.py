@@ -72,12 +72,17 @@ class Settings(BaseSettings):
     es_heap: str = Field(default="1g", pattern=r"^\d+[mg]$")
     jvm_root: Path = Path("/usr/lib/jvm")
     java_home: Path | None = None
+    # `mediamon stack`: the production topology on one machine (mediamon.devtools.stack).
+    stack_dir: Path | None = Field(default=None, description="the stack's data, logs and pid files; "
+                                   "data_dir/stack when unset")
+    stack_es_heap: str = Field(default="512m", pattern=r"^\d+[mg]$")
 
     @model_validator(mode="after")
     def _absolute_dirs(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().resolve()
         self.config_dir = self.config_dir.expanduser().resolve()
         self.local_es_dir = (self.local_es_dir or self.data_dir / "es").expanduser().resolve()
+        self.stack_dir = (self.stack_dir or self.data_dir / "stack").expanduser().resolve()
         return self
 
     @property

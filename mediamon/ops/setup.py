@@ -13,6 +13,7 @@ from elasticsearch import Elasticsearch
 
 from mediamon.core.settings import Settings
 from mediamon.devtools import localnode
+from mediamon.devtools.stack.escluster import is_stack_cluster
 from processing.clock import DATA_TIME_FIELD, time_span
 from processing.store.indexsetup import FileRealm, SetupReport, setup
 from processing.store.kibana import ImportReport, import_saved_objects
@@ -21,7 +22,7 @@ from processing.store.kibana import ImportReport, import_saved_objects
 def setup_cluster(es: Elasticsearch, settings: Settings, with_roles: bool = True) -> SetupReport:
     """Template, alias, pipeline, rollover and (``with_roles``) roles and users, idempotently."""
     file_realm: FileRealm | None = None
-    if localnode.is_local(settings):
+    if localnode.is_local(settings) or is_stack_cluster(settings):  # both keep users in their file realm
         def file_realm(roles: dict[str, dict], users: dict[str, tuple[str, list[str]]]) -> bool:
             return localnode.write_file_realm(settings, roles, users)
     return setup(es, settings, with_roles=with_roles, file_realm=file_realm)
