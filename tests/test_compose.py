@@ -21,7 +21,9 @@ from tests.support.paths import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
-AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
+AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+                    "airflow-worker-1", "airflow-worker-2"}
+ES_NODES = {"elasticsearch", "elasticsearch-2", "elasticsearch-3"}
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:[:?-][^}]*)?\}")
 GUARDED = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*):\?set \1 in \.env \(see \.env\.example\)\}")
 ONE_SHOT = {"es-certs", "mediamon-init", "kibana-init", "airflow-init"}
@@ -101,8 +103,8 @@ def test_without_env_compose_refuses_to_start(tmp_path: Path) -> None:
 
 
 def test_the_stack_has_every_component(resolved: dict) -> None:
-    assert set(resolved["services"]) == {"es-certs", "elasticsearch", "mediamon-init", "kibana", "kibana-init",
-                                         "postgres", "airflow-init", *AIRFLOW_SERVICES}
+    assert set(resolved["services"]) == {"es-certs", *ES_NODES, "mediamon-init", "kibana", "kibana-init",
+                                         "postgres", "redis", "airflow-init", *AIRFLOW_SERVICES}
 
 
 def test_every_service_has_an_image_and_a_health_check(resolved: dict) -> None:
@@ -122,10 +124,11 @@ def test_dependencies_wait_for_health_or_completion(resolved: dict) -> None:
             wanted = "service_completed_successfully" if dependency in one_shot else "service_healthy"
             assert spec["condition"] == wanted, f"{name} -> {dependency}"
     for name in AIRFLOW_SERVICES:
-        assert {"postgres", "mediamon-init", "airflow-init"} <= set(services[name]["depends_on"]), name
+        assert {"postgres", "redis", "mediamon-init", "airflow-init"} <= set(services[name]["depends_on"]), name
     assert {"elasticsearch", "mediamon-init"} <= set(services["kibana"]["depends_on"])
     assert set(services["kibana-init"]["depends_on"]) == {"kibana"}
-    assert set(services["elasticsearch"]["depends_on"]) == {"es-certs"}
+    for node in ES_NODES:
+        assert set(services[node]["depends_on"]) == {"es-certs"}, node
 
 
 def test_elasticsearch_is_the_official_9_image_with_security_on(resolved: dict) -> None:
@@ -145,7 +148,8 @@ def test_http_tls_is_on_with_certificates_generated_in_the_stack(resolved: dict)
     certs = services["es-certs"]
     script = " ".join(certs["command"])
     assert "elasticsearch-certutil ca" in script and "elasticsearch-certutil cert" in script
-    assert "dns: [elasticsearch, localhost]" in script  # the name every client connects to
+    # one certificate per node, for the name clients and peers connect to
+    assert "for node in elasticsearch elasticsearch-2 elasticsearch-3" in script and "dns: [%s, localhost]" in script
     assert dict(_mount(v) for v in certs["volumes"])["certs"] == "/usr/share/elasticsearch/config/certs"
     es = services["elasticsearch"]
     env = es["environment"]
@@ -186,7 +190,8 @@ def test_airflow_runs_the_mediamon_image_with_archive_and_crawl_state_volumes(re
         assert mounts["mediamon-crawl-state"] == "/opt/mediamon/data/crawl-state"
         assert mounts["airflow-logs"] == "/opt/airflow/logs"  # task logs survive a container restart
         env = service["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:")
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
         assert env["MEDIAMON_ES_USERNAME"] == "mediamon_writer"  # least privilege, not elastic
     assert {"mediamon-archive", "mediamon-crawl-state", "airflow-logs", "certs"} <= set(resolved["volumes"])
