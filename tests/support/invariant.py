@@ -94,7 +94,7 @@ def paragraphs() -> list[str]:
 
 
 def story_batches(settings: Settings, n_batches: int, per_batch: int, seed: int = 7, source: str = "tass-ru",
-                  broken_every: int = 10) -> list[Path]:
+                  broken_every: int = 10, first: int = 900000) -> list[Path]:
     """Committed raw batches of distinct articles; every ``broken_every``-th record is an empty page."""
     rng = random.Random(seed)
     pool = paragraphs()
@@ -103,7 +103,7 @@ def story_batches(settings: Settings, n_batches: int, per_batch: int, seed: int 
         pages = []
         for i in range(per_batch):
             n = b * per_batch + i
-            url = f"https://tass.ru/politika/{900000 + n}"
+            url = f"https://tass.ru/politika/{first + n}"
             if broken_every and n % broken_every == broken_every - 1:
                 pages.append({"url": url, "body": b"<html><body><nav>menu</nav></body></html>"})
                 continue
