@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 BENCHES = ["bench_index", "bench_crawl", "bench_backfill", "bench_process", "bench_real_pages", "bench_alerts",
            "bench_latency", "bench_load", "bench_revisits", "bench_render",
-           "bench_stories", "bench_cli"]
+           "bench_stories", "bench_cli", "bench_stack"]
 
 
 def _machine() -> dict[str, str]:
