@@ -32,6 +32,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from mediamon.core.archive import ArchivedRecord, ManifestRecord
 from mediamon.core.document import Document, doc_id
+from mediamon.core.esclient import REPLICATION
 from mediamon.core.settings import Settings
 from mediamon.core.sources import Source
 from processing.changes.config import ChangeRules
@@ -70,7 +71,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> None:
     name = versions_index(settings)
     if not es.indices.exists(index=name):
         es.options(ignore_status=400).indices.create(  # 400: created meanwhile by another run
-            index=name, mappings=MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0})
+            index=name, mappings=MAPPING, settings={"number_of_shards": 1, **REPLICATION})
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from mediamon.core.errors import OperationFailed
+from mediamon.core.esclient import REPLICATION
 from mediamon.core.settings import Settings
 from processing.stories.amplification import origin_of
 from processing.stories.features import StoryFeatures
@@ -42,7 +43,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> None:
     name = stories_index(settings)
     if not es.indices.exists(index=name):
         es.options(ignore_status=400).indices.create(
-            index=name, mappings=MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0})
+            index=name, mappings=MAPPING, settings={"number_of_shards": 1, **REPLICATION})
 
 
 def from_source(source: dict[str, Any]) -> Story:
