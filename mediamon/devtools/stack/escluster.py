@@ -44,7 +44,7 @@ CLUSTER_SETTINGS: dict[str, str] = {
     "xpack.security.transport.ssl.verification_mode": "full",
     "xpack.security.http.ssl.enabled": "true",
 }
-HEALTH_TIMEOUT_S = 240
+HEALTH_TIMEOUT_S = 420  # three JVMs starting at once on a busy two-core machine take minutes
 
 
 def es_settings(settings: Settings, layout: StackLayout) -> Settings:
