@@ -9,8 +9,6 @@ from rich.table import Table
 
 from mediamon.cli.common import failures_exit, get_client, get_settings, out, print_json_line, shown
 from mediamon.core.durations import parse_when
-from processing.stories.lexicon import load_lexicon
-from processing.stories.views import find_story, list_stories, narrative_reach, trace
 
 
 def _lag(minutes: int) -> str:
@@ -28,6 +26,9 @@ def _lag(minutes: int) -> str:
 @failures_exit
 def stories(since: str | None, narrative: str | None, min_size: int, reach: bool, limit: int, as_json: bool) -> None:
     """Stories: the same statement or event reported across outlets and languages."""
+    # lazy: the stories' views (Elasticsearch client) load when the command runs, not for --help
+    from processing.stories.views import list_stories, narrative_reach
+
     settings = get_settings()
     es = get_client(settings)
     when = parse_when(since) if since else None
@@ -62,6 +63,9 @@ def stories(since: str | None, narrative: str | None, min_size: int, reach: bool
 @failures_exit
 def trace_command(wanted: str, as_json: bool) -> None:
     """The amplification chain of a story (its id, or a document's id or URL): origin, then each outlet's lag."""
+    from processing.stories.lexicon import load_lexicon  # lazy: as in stories
+    from processing.stories.views import find_story, trace  # lazy: as in stories
+
     settings = get_settings()
     story = find_story(get_client(settings), settings, wanted)
     if story is None:
