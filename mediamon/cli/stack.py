@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from mediamon.cli.common import console, failures_exit, get_settings, out
-from mediamon.core.esclient import make_client
-from mediamon.core.settings import Settings
-from mediamon.devtools.stack import control
-from mediamon.ops.setup import setup_cluster
+
+if TYPE_CHECKING:
+    from mediamon.core.settings import Settings
 
 
 def _setup(settings: Settings) -> None:
+    # lazy: the client and the cluster tooling load when a command runs, so --help stays quick
+    from mediamon.core.esclient import make_client
+    from mediamon.ops.setup import setup_cluster  # lazy: as above
+
     setup_cluster(make_client(settings), settings)
 
 
@@ -27,6 +31,8 @@ def stack() -> None:
 @failures_exit
 def stack_start() -> None:
     """Start (or complete) the stack and print its URLs and how to log in."""
+    from mediamon.devtools.stack import control  # lazy: the stack tooling loads when a command runs, not for --help
+
     settings = get_settings()
     started = time.monotonic()
     with console.status("starting the stack…") as spinner:
@@ -50,6 +56,8 @@ def stack_start() -> None:
 @failures_exit
 def stack_stop() -> None:
     """Stop every component; fails if any process of the stack is left."""
+    from mediamon.devtools.stack import control  # lazy: as in stack_start
+
     stopped = control.stop(get_settings())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "the stack was not running")
 
@@ -58,6 +66,8 @@ def stack_stop() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def stack_status(as_json: bool) -> None:
     """Each component's pid, the cluster's and Airflow's health (exit 1 unless everything runs)."""
+    from mediamon.devtools.stack import control  # lazy: as in stack_start
+
     info = control.status(get_settings())
     if as_json:
         out.print_json(data=info)
