@@ -146,10 +146,11 @@ def story_features(doc: Document, lexicon: Lexicon, when: datetime) -> StoryFeat
     text = "\n".join(filter(None, [doc.title, doc.lead, doc.text]))
     lemmas = (doc.lemmas or "").split()
     dates, numbers = dates_and_numbers(text, when)
-    head = "\n".join(filter(None, [doc.title, doc.lead]))
+    head = doc.title or ""  # Natasha on the headline: the names that open it; the lead would double its cost
     people = {s for person in doc.mentions for word in person.split() if (s := skeleton(word))}  # counted as person:
     keys = ({f"person:{p}" for p in doc.mentions} | {f"concept:{c}" for c in lexicon.concepts_in(LemmaIndex(lemmas))}
-            | {f"name:{n}" for n in name_keys(text[:NAME_SCAN_CHARS], doc.lang, lexicon.ubiquitous | people, head)}
+            | {f"name:{n}" for n in name_keys(text[:NAME_SCAN_CHARS], doc.lang, lexicon.ubiquitous | people,
+                                             head)}
             | dates | numbers)
     return StoryFeatures(
         doc_id=doc.id, source=doc.source, owner=doc.source_owner, kind=doc.source_kind, lang=doc.lang,

@@ -4,7 +4,7 @@ A name is transliterated (Russian and Belarusian Cyrillic to Latin), spelling
 variants of the transliteration schemes are folded (w/v, kh/h, ck/k, Belarusian
 soft ці/ць), and the word is reduced to its first consonants: inflection and
 vowel spelling change the ending and the vowels, rarely the consonant frame.
-Russian headlines and leads also go through Natasha's news NER (its model ships
+Russian headlines also go through Natasha's news NER (its model ships
 inside its wheels), which finds the names that open a sentence, where
 capitalisation alone cannot tell a name from the first word.
 """
