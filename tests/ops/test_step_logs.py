@@ -52,6 +52,7 @@ def test_the_health_steps_log_one_counts_line_each_and_no_request_lines(
                                   for i in range(3)])
     es_admin.indices.refresh(index=es_settings.docs_alias)
     caplog.set_level(logging.INFO)
+    caplog.clear()  # the set-up's own indexing requests are not the health steps' log
     assert source_freshness(es_settings, ["tass-ru"], stale_factor=3.0, min_silence_hours=6.0)[0]["stale"] is False
     assert archive_vs_index(es_settings, None, grace_minutes=0) == []
     assert [r.getMessage() for r in caplog.records] == ["freshness: sources 1, fresh 1",
