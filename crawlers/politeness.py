@@ -10,7 +10,9 @@ one from any crawler of the process and how many are in flight to it
 (``CONCURRENT_REQUESTS_PER_DOMAIN``), and waits out the rest of the delay. The
 check is repeated after every wait, and the delay runs again from each answer:
 a busy event loop wakes timers and sends requests late, and a late request must
-not arrive right before the next one.
+not arrive right before the next one. At concurrency 1 the host therefore sees
+at least the delay between requests; above 1 the delay separates the sends (as
+Scrapy's does), and two requests in flight may reach it closer than that.
 """
 
 from __future__ import annotations
