@@ -48,8 +48,9 @@ class FeedSpider(SourceSpider):
         try:
             parsed = feedparser.parse(response.body, response_headers={
                 "content-type": (response.headers.get("Content-Type") or b"application/xml").decode("latin-1")})
-        except UnicodeError as exc:  # found by the fuzzer: feedparser decodes a non-UTF-8 XML encoding name
-            self.logger.warning("unreadable feed %s: %s", response.url, exc)
+        except Exception as exc:  # hostile bytes reach feedparser's own bugs (found by the fuzzer):
+            # a UnicodeError decoding a non-UTF-8 encoding name, a KeyError in its loose parser's </category>
+            self.logger.warning("unreadable feed %s: feedparser failed: %s: %s", response.url, type(exc).__name__, exc)
             parsed = None
         if parsed is None or (parsed.bozo and not parsed.entries):
             self.run.stats.page_errors["feed_unparsable"] += 1

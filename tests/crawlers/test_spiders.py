@@ -63,3 +63,11 @@ def test_unparsable_feed_is_a_page_error_and_a_recoverable_one_a_warning(tmp_pat
     assert [r.url for r in requests] == ["https://russian.rt.com/world/news/1-a"]
     assert spider.run.stats.page_errors == {"feed_unparsable": 1}
     assert spider.run.stats.page_warnings == {"feed_malformed": 1}
+
+
+def test_a_feed_that_crashes_feedparser_is_counted_unparsable(tmp_path: Path) -> None:
+    """Found by the fuzzer: feedparser's loose parser raises KeyError('tags') on a stray </category>."""
+    spider = spider_for(FeedSpider, tmp_path, "tass-ru")
+    crasher = b"<item<category>\xb3</item</category<"
+    assert list(spider.parse_feed(response("https://tass.ru/rss/v2.xml", crasher))) == []
+    assert spider.run.stats.page_errors == {"feed_unparsable": 1}
