@@ -23,6 +23,7 @@ from processing.extract import ExtractionFailed, PageContext, extract
 from processing.language import detect_language
 from processing.lemmas import lemmatize
 from processing.rules import ProcessingRules
+from processing.stories.features import StoryFeatures
 from processing.translations import translation_group
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Outcome:
     dates_rejected: list[str] = field(default_factory=list)
     removed_lines: int = 0  # furniture lines and excluded page parts
     date_disagreements: list[str] = field(default_factory=list)  # feed times the page contradicted
+    story_features: StoryFeatures | None = None  # computed beside the document when stories are on
 
 
 def _raw_ref(manifest: ManifestRecord) -> RawRef | None:

@@ -73,6 +73,7 @@ from processing.store.bulk import DeadLetter, index_documents
 from processing.store.indexsetup import add_new_fields, setup
 from processing.stories import storyindex
 from processing.stories.assign import assign_stories
+from processing.stories.features import StoryFeatures, story_features
 from processing.stories.lexicon import Lexicon, load_lexicon
 
 log = logging.getLogger(__name__)
@@ -139,12 +140,13 @@ class ProcessReport:
 # Per worker process: rules and source metadata are loaded once by the pool
 # initializer instead of being pickled with every record. Nothing is shared
 # between processes or hosts through it.
-_worker_context: tuple[dict[str, Source], ProcessingRules] | None = None
+_worker_context: tuple[dict[str, Source], ProcessingRules, Lexicon | None] | None = None
 
 
-def _init_worker(config_dir: Path, sources_file: Path) -> None:
+def _init_worker(config_dir: Path, sources_file: Path, stories: bool = False) -> None:
     global _worker_context
-    _worker_context = (sources_by_id(load_sources(sources_file)), load_processing_rules(config_dir))
+    _worker_context = (sources_by_id(load_sources(sources_file)), load_processing_rules(config_dir),
+                       load_lexicon(config_dir) if stories else None)
     language.warm_up()
 
 
@@ -153,10 +155,19 @@ def _process_in_worker(record: RecordInput) -> Outcome:
     return process_record(record, *_worker_context)
 
 
-def process_record(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules) -> Outcome:
-    """The per-record stages; an unexpected error quarantines the record instead of stopping the batch."""
+def process_record(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules,
+                   lexicon: Lexicon | None = None) -> Outcome:
+    """The per-record stages; an unexpected error quarantines the record instead of stopping the batch.
+
+    With ``lexicon`` (stories on) the document's story features are computed here too: they are most of
+    a story assignment's cost, and here they run in the worker pool instead of serially in the parent.
+    """
     try:
-        return build_document(record, sources, rules)
+        outcome = build_document(record, sources, rules)
+        doc = outcome.document
+        if lexicon is not None and doc is not None and (when := doc.published_at or doc.fetched_at):
+            outcome.story_features = story_features(doc, lexicon, when)
+        return outcome
     except Exception as exc:  # a bug or a pathological page must not cost the other records
         log.exception("processing failed for %s", record.manifest.url)
         return Outcome(reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000])
@@ -185,7 +196,7 @@ def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tu
     inputs = (record_input(r) for r in records)
     if ctx.pool is None:
         for item in inputs:
-            yield item.manifest, process_record(item, ctx.sources, ctx.rules)
+            yield item.manifest, process_record(item, ctx.sources, ctx.rules, ctx.lexicon)
             ctx.on_record(1)
         return
     # map() keeps manifest order; inputs of one batch at most are in flight
@@ -225,6 +236,7 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     ctx.on_record(len(quarantined) + len(answers))
     docs: list[Document] = []
     revisits: set[str] = set()
+    features: dict[str, StoryFeatures | None] = {}  # by document id; None: the batch has two versions of it
     for record, outcome in _outcomes(ctx, readable):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
@@ -235,6 +247,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
             report.quarantined[outcome.reason or "unknown"] += 1
         else:
             docs.append(outcome.document)
+            doc_id = outcome.document.id
+            features[doc_id] = None if doc_id in features else outcome.story_features
             if record.revisit:
                 revisits.add(outcome.document.id)
     alias = ctx.settings.docs_alias
@@ -246,7 +260,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
         docs = indexed
         grouping = assign_groups(ctx.es, alias, docs)
         if ctx.lexicon is not None:
-            stories = assign_stories(ctx.es, ctx.settings, docs, ctx.lexicon)
+            stories = assign_stories(ctx.es, ctx.settings, docs, ctx.lexicon,
+                                     {k: f for k, f in features.items() if f is not None})
             report.stories_joined, report.stories_founded = stories.joined, stories.founded
             report.stories_kept, report.stories_undated = stories.kept, stories.undated
             for old in grouping.regrouped:  # sources read before the stories were renamed
@@ -283,7 +298,7 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
                      lexicon=load_lexicon(settings.config_dir) if settings.stories else None)
     if workers > 1:
         ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                       initargs=(settings.config_dir, sources_file))
+                                       initargs=(settings.config_dir, sources_file, settings.stories))
     if not ctx.es.indices.exists_alias(name=settings.docs_alias):
         setup(ctx.es, settings, with_roles=False)  # first run on a fresh cluster: template and write alias
     else:

@@ -14,7 +14,8 @@ updated (``renamed``), as dedup re-roots its groups.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -47,8 +48,13 @@ class StoriesReport:
         return asdict(self)
 
 
-def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], lexicon: Lexicon) -> StoriesReport:
-    """Set ``story_id`` on each of ``docs``, write the stories they touched and rename what merged."""
+def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], lexicon: Lexicon,
+                   computed: dict[str, StoryFeatures] | None = None) -> StoriesReport:
+    """Set ``story_id`` on each of ``docs``, write the stories they touched and rename what merged.
+
+    ``computed``: features the runner's workers already computed, by document id (the duplicate group is
+    only known now, so it is filled in here).
+    """
     report = StoriesReport(documents_in=len(docs))
     dated = [(d.published_at or d.fetched_at, d) for d in docs]
     report.undated = sum(1 for when, _ in dated if when is None)
@@ -56,13 +62,13 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     existing = storyindex.stories_of(es, settings, [d.id for _, d in ordered])
     live: dict[str, Story] = {}  # by the id each story had when loaded (or got when founded)
     absorbed: dict[str, str] = {}  # loaded id -> the loaded id of the story it merged into
-    for when, doc in ordered:
-        if doc.id in existing:
-            report.kept += 1
-            continue
-        features = story_features(doc, lexicon, when)
-        candidates = {s.story_id: s for s in storyindex.candidates(es, settings, features, lexicon.window_hours)
-                      if s.story_id not in absorbed}
+    arriving = [_features(doc, lexicon, when, (computed or {}).get(doc.id))
+                for when, doc in ordered if doc.id not in existing]
+    report.kept = len(ordered) - len(arriving)
+    # Looked up before any is assigned: what this batch changes is in ``live``, which overrides the index
+    indexed = storyindex.candidates(es, settings, arriving, lexicon.window_hours)
+    for features, found_in_index in zip(arriving, indexed, strict=True):
+        candidates = {s.story_id: s for s in found_in_index if s.story_id not in absorbed}
         candidates.update(live)  # this batch's changes are newer than what the index holds
         found = matches(features, [s for s in candidates.values() if _near(s, features, lexicon)], lexicon)
         if not found:
@@ -97,6 +103,12 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     storyindex.save(es, settings, live.values())
     storyindex.rename(es, settings, report.renamed, keep=set(members.values()))
     return report
+
+
+def _features(doc: Document, lexicon: Lexicon, when: datetime, computed: StoryFeatures | None) -> StoryFeatures:
+    if computed is None or computed.published_at != when:
+        return story_features(doc, lexicon, when)
+    return replace(computed, dup_group=doc.dup_group, translation_group=doc.translation_group)
 
 
 def _near(story: Story, features: StoryFeatures, lexicon: Lexicon) -> bool:
