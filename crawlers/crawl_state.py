@@ -282,7 +282,7 @@ class SourceRun:
         extra |= item.get("manifest", {})  # more manifest fields (an import's file and record)
         sha256 = hashlib.sha256(item["body"]).hexdigest()
         if revisit is not None and revisit.vanish_pending:
-            extra["vanished_from"] = revisit.vanished_from
+            extra |= {"vanished_from": revisit.vanished_from, "vanished_via": revisit.vanished_via}
         try:
             if self._writer is None:
                 self._writer = BatchWriter(self.archive_dir, self.source.id)
@@ -291,7 +291,7 @@ class SourceRun:
                                          fetched_url=item["fetched_url"], status=item["status"],
                                          http_headers=item["http_headers"], request_headers=item["request_headers"],
                                          payload_sha256=revisit.sha256, refers_to_date=revisit.fetched_at,
-                                         extra={k: v for k, v in extra.items() if k == "vanished_from"})
+                                         extra={k: v for k, v in extra.items() if k.startswith("vanished_")})
             else:
                 if revisit is not None:
                     extra.update(revisit=True, revisit_of=revisit.sha256)
@@ -316,8 +316,8 @@ class SourceRun:
             if item["kind"] == "article":
                 self._pending_queue.append(("enqueue", {
                     "url": item["url"], "canonical": item["canonical_url"], "fetched_at": self.now(),
-                    "sha256": sha256, "listed_on": item.get("listed_on"),
-                    "published": (item.get("feed") or {}).get("published"), **_validators(item["http_headers"])}))
+                    "sha256": sha256, "listed_on": item.get("listed_on"), "published": item.get("listed_published"),
+                    **_validators(item["http_headers"])}))
         if self._writer.count >= self.batch_size:
             self.commit()
 
@@ -345,14 +345,15 @@ class SourceRun:
         """Whether another spider of this source is still running (revisits wait for new articles)."""
         return self.closed_spiders < self.spider_count - 1
 
-    def listing_read(self, page_url: str, links: list[tuple[str, str | None]]) -> None:
-        """A feed's first page was read: its links (absolute) and their publication times (ISO, UTC)."""
-        listed = set()
-        for url, _ in links:
+    def listing_read(self, page_url: str, via: str, links: list[tuple[str, str | None]]) -> None:
+        """A discovery page was read whole (a feed's or a list's first page, a sitemap of articles): its links
+        (absolute) and their publication times (ISO, UTC)."""
+        listed: dict[str, str | None] = {}
+        for url, published in links:
             with contextlib.suppress(ValueError):  # an unparseable link lists nothing of ours
-                listed.add(canonical_url(url))
-        published = [p for _, p in links if p]
-        self.revisits.listing_read(page_url, listed, min(published) if published else None, self.now())
+                key = canonical_url(url)
+                listed[key] = max(filter(None, (listed.get(key), published)), default=None)
+        self.revisits.listing_read(page_url, via, listed, self.now())
 
     def revisits_due(self) -> list[QueueEntry]:
         due, deferred = self.revisits.due(self.now())

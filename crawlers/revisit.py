@@ -8,9 +8,13 @@ it was first archived (``sources.yaml`` ``revisits``; default +1h, +6h, +24h,
 still asked at its remaining steps, so a restored page is seen again. A crawl
 that comes late skips the steps already past, so an article is never revisited
 twice in a row for one missed schedule. A young article (``VANISH_WINDOW``) that
-drops out of the feed it was found in, while the feed still lists older ones, is
-revisited at once and recorded with that evidence (``vanished_from``): a state
-outlet quietly unlisting a statement is the first sign of its removal.
+drops out of the discovery page it was found on — a feed's or a list's first page,
+a sitemap listing articles — while that page still lists older ones, is revisited
+at once and recorded with that evidence (``vanished_from``, ``vanished_via``): a
+state outlet quietly unlisting a statement is the first sign of its removal.
+"Older" is by the publication time the page gives; a page without dates is
+compared by when we first archived what it lists. A page that lists nothing
+older (truncated, emptied, or only the newest items) marks nothing.
 
 The queue lives in ``<crawl-state>/<source>/revisits.json`` and is bounded
 (``max_queue``, oldest first out, counted). Like the seen-store, it changes
@@ -57,6 +61,7 @@ class QueueEntry:
     published: str | None = None  # as that page gave it (ISO, UTC)
     vanished_from: str | None = None  # the page it dropped out of while young ...
     vanish_pending: bool = False  # ... and that revisit, sent at once, not made yet
+    vanished_via: str | None = None  # the kind of that page: feed, sitemap or list (None before: feed)
 
     def due_at(self, schedule: list[timedelta]) -> datetime:
         return self.first_seen + schedule[self.step]
@@ -119,16 +124,27 @@ class RevisitQueue:
 
     # --- applied when the batch holding the answer is committed ---------------------------
 
-    def listing_read(self, page_url: str, listed: set[str], oldest_published: str | None, now: datetime) -> None:
-        """``page_url`` (a feed's first page) lists ``listed``: young articles found there that it dropped while
-        it still lists older ones have vanished from it."""
-        if oldest_published is None:
+    def listing_read(self, page_url: str, via: str, listed: dict[str, str | None], now: datetime) -> None:
+        """``page_url`` (a ``via`` discovery page: feed, sitemap or list) lists ``listed`` (canonical URL ->
+        publication time, ISO UTC): young articles found there that it dropped while it still lists older
+        ones have vanished from it."""
+        if not listed:
             return
+        dates = [p for p in listed.values() if p]
+        oldest_published = min(dates) if dates else None
+        seen_listed = [e.first_seen for e in self.entries.values()
+                       if e.listed_on == page_url and e.canonical in listed]
+        oldest_seen = min(seen_listed) if seen_listed else None
         for entry in self.entries.values():
-            if (entry.listed_on == page_url and entry.canonical not in listed and not entry.vanished_from
-                    and entry.published and entry.published > oldest_published
-                    and now - entry.first_seen <= VANISH_WINDOW):
-                entry.vanished_from, entry.vanish_pending = page_url, True
+            if (entry.listed_on != page_url or entry.canonical in listed or entry.vanished_from
+                    or now - entry.first_seen > VANISH_WINDOW):
+                continue
+            if entry.published and oldest_published:
+                older_listed = entry.published > oldest_published
+            else:  # no dates to compare: something we archived before it is still there
+                older_listed = oldest_seen is not None and entry.first_seen > oldest_seen
+            if older_listed:
+                entry.vanished_from, entry.vanished_via, entry.vanish_pending = page_url, via, True
                 self.counts["vanished"] += 1
 
     def enqueue(self, url: str, canonical: str, fetched_at: datetime, sha256: str | None, etag: str | None,

@@ -8,6 +8,7 @@ become counted reasons here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
@@ -27,6 +28,7 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLo
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawlers.backfill.window import parse_moment
 from crawlers.canonical import canonical_url
 from crawlers.crawl_state import SourceRun
 from crawlers.middlewares import Dropped
@@ -127,7 +129,13 @@ class SourceSpider(scrapy.Spider):
         render = self.source.render == "browser" or self.source.screenshot
         return Request(url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
                        meta={"canonical": key, "page_url": page_url, "render": render, "screenshot": render,
-                             "feed": {k: v for k, v in (feed or {}).items() if v not in (None, "", [])}})
+                             "feed": {k: v for k, v in (feed or {}).items() if v not in (None, "", [])},
+                             "listed_published": listed_time(feed or {})})
+
+    def listing_read(self, page_url: str, via: str, links: list[tuple[str, dict[str, Any]]]) -> None:
+        """Page ``page_url`` (``via``: feed, sitemap, list) was read whole: the revisit queue notices the young
+        articles it no longer lists."""
+        self.run.listing_read(page_url, via, [(absolute_url(page_url, url), listed_time(meta)) for url, meta in links])
 
     def article_requests(self, links: Iterable[tuple[str, dict[str, Any]]], page_url: str) -> list[Request]:
         """Requests for the new articles among ``links``; an empty list means the page held nothing new."""
@@ -147,6 +155,7 @@ class SourceSpider(scrapy.Spider):
                          canonical=canonical_url(response.url), feed=response.meta.get("feed"),
                          encoding=response.encoding)
         item["listed_on"] = page_url  # revisits notice when it drops out of that page while young
+        item["listed_published"] = response.meta.get("listed_published")
         yield item
 
     def article_failed(self, failure: Failure) -> None:
@@ -175,6 +184,22 @@ def absolute_url(page_url: str, href: str) -> str:
         return urljoin(page_url, href.strip())
     except ValueError:  # "http://[::1": left as is, claim() and allows() refuse it
         return href
+
+
+def listed_time(meta: dict[str, Any]) -> str | None:
+    """When a discovery page says an article was published, as comparable text (ISO, UTC, to the second).
+
+    Only the order of one page's items matters (is a dropped article newer than what is still listed?), so
+    a time without a zone is taken as UTC and a bare date as its midnight: the page's items share the
+    convention. None when the page gives no date (a time of day alone is none).
+    """
+    moment = parse_moment(meta.get("published") or meta.get("published_raw"))
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _header(message: Response | Request, name: str) -> str | None:

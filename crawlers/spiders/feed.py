@@ -9,7 +9,7 @@ from typing import Any
 import feedparser
 from scrapy.http import Request, Response
 
-from crawlers.spiders.base import SourceSpider, absolute_url
+from crawlers.spiders.base import SourceSpider
 
 SUMMARY_CHARS = 2000
 
@@ -60,8 +60,7 @@ class FeedSpider(SourceSpider):
         links = [(link, entry_metadata(e)) for e in parsed.entries if (link := entry_link(e))]
         page_url = response.meta["page_url"]
         if response.meta["page"] == 1:
-            self.run.listing_read(page_url, [(absolute_url(page_url, link), meta["published"])
-                                             for link, meta in links])
+            self.listing_read(page_url, "feed", links)
         requests = self.article_requests(links, page_url)
         yield from requests
         feed, page = response.meta["feed"], response.meta["page"]

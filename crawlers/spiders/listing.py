@@ -38,7 +38,10 @@ class ListingSpider(SourceSpider):
                         if listing.get("date_selector") else None}
                 yield href, meta  # article_request resolves it (absolute_url copes with hostile hrefs)
 
-        requests = self.article_requests(links(), response.meta["page_url"])
+        found = list(links())
+        if page == 1:  # the newest items: a young article dropped from them may have been removed
+            self.listing_read(response.meta["page_url"], "list", found)
+        requests = self.article_requests(found, response.meta["page_url"])
         yield from requests
         if not requests or page >= listing["max_pages"]:
             return

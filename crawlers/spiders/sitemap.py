@@ -43,8 +43,9 @@ class SitemapSpider(SourceSpider):
                     yield from self.sitemap_request(url, depth)
             return
 
-        def links() -> Iterator[tuple[str, dict[str, Any]]]:
-            for entry in sitemap.entries:
-                yield entry.loc, {"title": entry.title, "published_raw": entry.published or entry.lastmod}
-
-        yield from self.article_requests(links(), response.meta["page_url"])
+        links: list[tuple[str, dict[str, Any]]] = [
+            (entry.loc, {"title": entry.title, "published_raw": entry.published or entry.lastmod})
+            for entry in sitemap.entries]
+        # a sitemap of articles is read whole: a young one it stopped listing may have been removed
+        self.listing_read(response.meta["page_url"], "sitemap", links)
+        yield from self.article_requests(links, response.meta["page_url"])

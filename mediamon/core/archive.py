@@ -107,7 +107,8 @@ class ManifestRecord(BaseModel):
     revisit: bool = False
     revisit_of: str | None = None
     warc_type: Literal["response", "revisit"] = "response"
-    vanished_from: str | None = None  # the feed a young article dropped out of (revisited at once for it)
+    vanished_from: str | None = None  # the discovery page a young article dropped out of (revisited at once for it)
+    vanished_via: Literal["feed", "sitemap", "list"] | None = None  # that page's kind; None (older records): feed
     # The body is what a browser rendered (challenge passed, scripts run); the headers are the HTTP answer's
     rendered: bool = False
     screenshot: Screenshot | None = None

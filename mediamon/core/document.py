@@ -80,6 +80,11 @@ class Document(BaseModel):
     story_id: str | None = None  # the story (same statement or event across outlets) this report belongs to
     versions: int | None = None  # how many distinct versions of the page were seen (revisits)
     last_changed_at: datetime | None = None  # when a revisit last found a substantive change
+    # The page is gone (a revisit found it deleted, processing.changes): when, and how (http_404, soft_404,
+    # redirect_to_section, vanished_from_feed, ...; the evidence is in the versions index). Absent once a
+    # later revisit finds it back: the document is indexed again from that version.
+    deleted_at: datetime | None = None
+    deletion_how: str | None = None
 
     @property
     def id(self) -> str:

@@ -177,7 +177,8 @@ class DeletedRule(_ChangeRule):
 
     type: Literal["deleted"]
     how: list[str] = Field(default_factory=list, description="any of http_404, http_410, redirect_to_home, "
-                                                             "redirect_to_section, soft_404, vanished_from_feed; "
+                                                             "redirect_to_section, soft_404, vanished_from_feed, "
+                                                             "vanished_from_sitemap, vanished_from_list; "
                                                              "empty: all")
 
 

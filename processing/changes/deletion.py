@@ -4,7 +4,8 @@ Gone is: 404 or 410; a redirect to the section or home page (a redirect to
 another article is a move, not a deletion); a "page not found" page served with
 status 200 (a soft-404: config/changes.yaml ``soft_404`` markers in the title or
 first heading, and little text); or a young article that dropped out of the
-feed it was listed in while the feed still lists older ones (``vanished_from_feed``,
+discovery page it was listed on while the page still lists older ones
+(``vanished_from_feed``, ``vanished_from_sitemap``, ``vanished_from_list``,
 flagged by the crawler: the page may still answer). The evidence — how, the status, the redirect
 target — goes into the versions index with the last good version.
 """
@@ -17,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml.etree import ParserError
 
-from mediamon.core.archive import ArchivedRecord
+from mediamon.core.archive import ArchivedRecord, ManifestRecord
 from mediamon.core.sources import Source
 from processing.changes.config import ChangeRules
 
@@ -26,9 +27,9 @@ GONE = {404: "http_404", 410: "http_410"}
 
 @dataclass(frozen=True)
 class Deletion:
-    how: str  # http_404, http_410, redirect_to_home, redirect_to_section, moved, soft_404, vanished_from_feed
+    how: str  # http_404, http_410, redirect_to_home, redirect_to_section, moved, soft_404, vanished_from_<via>
     status: int
-    location: str | None = None  # the redirect target; for vanished_from_feed, the feed
+    location: str | None = None  # the redirect target; for vanished_from_*, the feed, sitemap or list page
     marker: str | None = None  # the soft-404 text found
 
     @property
@@ -45,8 +46,8 @@ def deletion_of(record: ArchivedRecord, source: Source | None, rules: ChangeRule
     m = record.manifest
     if not m.revisit:
         return None
-    if m.warc_type == "revisit":  # 304 / same bytes: gone only from its feed, if at all
-        return Deletion("vanished_from_feed", m.status, m.vanished_from) if m.vanished_from else None
+    if m.warc_type == "revisit":  # 304 / same bytes: gone only from its discovery page, if at all
+        return _vanished(m)
     if m.status in GONE:
         return Deletion(GONE[m.status], m.status)
     if 300 <= m.status < 400:
@@ -56,9 +57,14 @@ def deletion_of(record: ArchivedRecord, source: Source | None, rules: ChangeRule
         marker = soft_404_marker(record.body, rules)
         if marker:
             return Deletion("soft_404", m.status, marker=marker)
-        if m.vanished_from:
-            return Deletion("vanished_from_feed", m.status, m.vanished_from)
+        return _vanished(m)
     return None
+
+
+def _vanished(m: ManifestRecord) -> Deletion | None:
+    """The crawler's flag: dropped from its feed, sitemap or list page (records before the kind: a feed)."""
+    return Deletion(f"vanished_from_{m.vanished_via or 'feed'}", m.status, m.vanished_from) if m.vanished_from \
+        else None
 
 
 def _redirect(url: str, status: int, location: str | None, source: Source | None) -> Deletion:

@@ -7,7 +7,10 @@ it; a revisit that finds the page gone is a version marked ``deleted`` with its
 evidence and the last good version. An article that never changed has no entry
 (its document is version 1): its first version is written, from the indexed
 document, when the first change is found — most articles never change, and they
-cost no second copy. Full texts are stored (not indexed) so the next version is
+cost no second copy. The document in ``<prefix>-docs`` says the page is gone
+(``deleted_at``, ``deletion_how``) while its newest version is a deletion, so an
+analyst filtering documents sees it; a later good version (a restored page)
+indexes the document again without them. Full texts are stored (not indexed) so the next version is
 compared without re-reading the archive; the archive stays the source of truth
 (``record`` names the WARC record each version came from).
 
@@ -164,6 +167,11 @@ class VersionStage:
             else:
                 self._answer(item, histories.setdefault(doc_id(item.manifest.canonical_url), _History()))
         self._write()
+        for doc in keep:  # after every item: a deletion later in the batch than the page's version counts
+            _stamp(doc, histories[doc.id])
+        kept = {d.id for d in keep}
+        self._mark_deleted(alias, {i: v for a in answers if (i := doc_id(a.manifest.canonical_url)) not in kept
+                                   and (v := histories[i].latest) is not None and v.get("deleted")})
         return keep
 
     # --- decisions ------------------------------------------------------------------
@@ -201,9 +209,6 @@ class VersionStage:
                 self._materialise(history)
                 self._add(history, version)
                 self.counts.changed += 1
-        doc.versions = history.latest["version"] if history.latest else 1
-        changed_at = history.last_changed_at()
-        doc.last_changed_at = _time(changed_at) if changed_at else None
         return True
 
     def _answer(self, answer: Answer, history: _History) -> None:
@@ -264,6 +269,24 @@ class VersionStage:
             first = self._version(doc, _version_id(doc.id, ref.batch if ref else "-", ref.offset if ref else 0), 1)
             histories[doc.id] = _History(versions=[first], ids={first["_id"]}, unwritten=first)
 
+    def _mark_deleted(self, alias: str, gone: dict[str, dict[str, Any]]) -> None:
+        """Say on the indexed documents of ``gone`` (id -> its deletion version) that the page is gone.
+
+        A partial update where the document is (its backing index: the alias may have rolled over); its
+        fingerprint is dropped, so the next indexing of the article (a restored page) is never skipped as
+        unchanged. Marking again what is marked changes nothing: a batch processed twice is harmless."""
+        if not gone or not self.es.indices.exists_alias(name=alias):
+            return
+        hits = self.es.search(index=alias, size=len(gone), query={"ids": {"values": sorted(gone)}},
+                              source=False)["hits"]["hits"]
+        actions = [{"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {
+            "deleted_at": gone[hit["_id"]]["fetched_at"], "deletion_how": gone[hit["_id"]]["deletion"]["how"],
+            "versions": gone[hit["_id"]]["version"], "fingerprint": None}} for hit in hits]
+        failed = [info for ok, info in helpers.streaming_bulk(self.es, actions, raise_on_error=False,
+                                                              raise_on_exception=False, max_retries=3) if not ok]
+        if failed:  # the batch is not marked done: processing it again marks them
+            raise RuntimeError(f"documents index refused {len(failed)} deletion marks: {failed[0]}")
+
     def _add(self, history: _History, version: dict[str, Any]) -> None:
         history.versions.append(version)
         history.ids.add(version["_id"])
@@ -305,6 +328,16 @@ class VersionStage:
         self._new = []
 
 
+def _stamp(doc: Document, history: _History) -> None:
+    """What the versions say on the document: how many, when it last changed, whether the page is gone now."""
+    latest = history.latest
+    doc.versions = latest["version"] if latest else 1
+    changed_at = history.last_changed_at()
+    doc.last_changed_at = _time(changed_at) if changed_at else None
+    if latest is not None and latest.get("deleted"):
+        doc.deleted_at, doc.deletion_how = _time(latest["fetched_at"]), latest["deletion"]["how"]
+
+
 def _version_id(document_id: str, batch: str, offset: int) -> str:
     return f"{document_id}:{batch}:{offset}"
 
@@ -322,6 +355,8 @@ def _deletion_words(deletion: Deletion) -> str:
     words = {"http_404": "answers 404 Not Found", "http_410": "answers 410 Gone",
              "redirect_to_home": "redirects to the home page", "redirect_to_section": "redirects to a section page",
              "moved": "redirects to another article", "soft_404": "says it was not found (status 200)",
-             "vanished_from_feed": "was dropped from its feed while young (the page still answers)"}
+             "vanished_from_feed": "was dropped from its feed while young (the page still answers)",
+             "vanished_from_sitemap": "was dropped from its sitemap while young (the page still answers)",
+             "vanished_from_list": "was dropped from its list page while young (the page still answers)"}
     where = f" ({deletion.location})" if deletion.location else ""  # the redirect target, or the feed
     return words.get(deletion.how, deletion.how) + where

@@ -70,6 +70,8 @@ FIELD_MAPPINGS: dict[str, dict[str, Any]] = {
     "story_id": KEYWORD,
     "versions": {"type": "integer"},
     "last_changed_at": DATE,
+    "deleted_at": DATE,
+    "deletion_how": KEYWORD,
 }
 LANGUAGE_ANALYZED = ("title", "lead", "text")
 

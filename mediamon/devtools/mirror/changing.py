@@ -1,13 +1,16 @@
 """Pages that change between crawls, on a clock the test sets: what state sources do to their own statements.
 
-Seven TASS-style articles (tass.ru's real page structure, ``render.tass_article``)
-are published at ``PUBLISHED`` and listed in ``FEED_URL``; at ``CHANGED_AFTER``
-each does what real ones do — the headline is rewritten, a figure changed, a
-paragraph (a quotation) cut, only cosmetics touched (whitespace, typography, an
-"updated at" stamp, a view counter), the page deleted (404), redirected to its
-section page (301) or turned into a soft-404 (a "page not found" text with status
-200) or dropped from the feed while the page stays — and one stays as it was
-(answers 304). The server asks ``resource(clock,
+Eleven TASS-style articles (tass.ru's real page structure, ``render.tass_article``)
+are published at ``PUBLISHED`` and listed in ``FEED_URL`` (two of them instead in
+the news sitemap ``SITEMAP_URL`` and the list page ``LIST_URL``, beside the
+unchanged one); at ``CHANGED_AFTER`` each does what real ones do — the headline
+is rewritten, a figure changed, a paragraph (a quotation) cut, only cosmetics
+touched (whitespace, typography, an "updated at" stamp, a view counter), the page
+deleted (404), redirected to its section page (301) or turned into a soft-404 (a
+"page not found" text with status 200) or dropped from the feed, the sitemap or the
+list page while the page stays — and one stays as it was (answers 304). At
+``RESTORED_AFTER`` the deleted page is back as it was first published (a
+statement pulled, then put back). The server asks ``resource(clock,
 ...)`` for every request, so ``MirrorServer.set_clock`` (or ``GET
 /_mirror/clock?at=ISO`` for a mirror in another process) moves every page at
 once. ``EXPECTED`` is the oracle: what a correct pipeline records for each page.
@@ -25,9 +28,12 @@ from mediamon.devtools.mirror.corpus import CorpusItem
 HOST = "tass.ru"
 SECTION = "politika"
 FEED_URL = f"https://{HOST}/rss/changes.xml"
+SITEMAP_URL = f"https://{HOST}/sitemap_news_changes.xml"
+LIST_URL = f"https://{HOST}/lenta-changes"
 SECTION_URL = f"https://{HOST}/{SECTION}"
 PUBLISHED = datetime(2021, 11, 12, 9, 0, tzinfo=UTC)
 CHANGED_AFTER = timedelta(minutes=45)
+RESTORED_AFTER = timedelta(hours=12)
 FIRST_ID = 13_000_001
 
 _BODY = [
@@ -52,6 +58,12 @@ class Scenario:
     expect: str  # a change class the version must carry, "deleted:<how>", "cosmetic" or "unchanged"
 
     @property
+    def listed(self) -> str:
+        """The discovery page that lists it (feed, sitemap or list): the one it vanishes from, else the feed."""
+        vanishes = self.expect.startswith("deleted:vanished_from_")
+        return self.expect.removeprefix("deleted:vanished_from_") if vanishes else "feed"
+
+    @property
     def url(self) -> str:
         return f"https://{HOST}/{SECTION}/{self.article_id}"
 
@@ -59,8 +71,8 @@ class Scenario:
 SCENARIOS = [Scenario(name, FIRST_ID + n, expect) for n, (name, expect) in enumerate([
     ("headline", "headline_changed"), ("number", "number_changed"), ("paragraph", "paragraph_removed"),
     ("cosmetic", "cosmetic"), ("deleted", "deleted:http_404"), ("redirected", "deleted:redirect_to_section"),
-    ("soft404", "deleted:soft_404"), ("unchanged", "unchanged"),
-    ("unlisted", "deleted:vanished_from_feed")])]
+    ("soft404", "deleted:soft_404"), ("unchanged", "unchanged"), ("unlisted", "deleted:vanished_from_feed"),
+    ("unmapped", "deleted:vanished_from_sitemap"), ("delisted", "deleted:vanished_from_list")])]
 BY_PATH = {f"/{SECTION}/{s.article_id}": s for s in SCENARIOS}
 SCENARIO_URLS = {s.name: s.url for s in SCENARIOS}
 
@@ -100,10 +112,19 @@ def resource(clock: datetime, host: str, path: str) -> Resource | None:
     if host != HOST:
         return None
     changed = clock >= PUBLISHED + CHANGED_AFTER
+    restored = clock >= PUBLISHED + RESTORED_AFTER
     if path == "/rss/changes.xml":
-        live = [s for s in SCENARIOS if not (changed and s.expect.startswith("deleted"))]  # unlisted too
+        live = [s for s in SCENARIOS if s.listed == "feed" and not (changed and s.expect.startswith("deleted"))]
         entries = [(s.url, _edited(s) if changed else _item(s)) for s in live]
         return xml(render.rss("ТАСС", f"https://{HOST}/", "ru", entries), when=clock)
+    if path in ("/sitemap_news_changes.xml", "/lenta-changes"):  # the unchanged article, and one dropped later
+        listed = "sitemap" if path.startswith("/sitemap") else "list"
+        shown = [(s.url, _item(s)) for s in SCENARIOS if s.name == "unchanged" or (s.listed == listed and not changed)]
+        if listed == "sitemap":
+            return xml(render.news_sitemap(shown, "ТАСС", "ru"), "application/xml", when=clock)
+        page = html(render.kremlin_list("ru", shown, None))
+        page.conditional, page.last_modified = True, PUBLISHED + (CHANGED_AFTER if changed else timedelta(0))
+        return page
     if path == f"/{SECTION}":
         items = [(s.url, _item(s)) for s in SCENARIOS[:3]]
         return html(render.page("ru", "<title>Политика — ТАСС</title>", "".join(
@@ -111,7 +132,7 @@ def resource(clock: datetime, host: str, path: str) -> Resource | None:
     scenario = BY_PATH.get(path)
     if scenario is None:
         return None
-    if changed and scenario.name == "deleted":
+    if changed and scenario.name == "deleted" and not restored:
         return Resource(b"<html><body><h1>404 Not Found</h1></body></html>", status=404)
     if changed and scenario.name == "redirected":
         return Resource(b"", status=301, headers={"Location": SECTION_URL})
@@ -121,4 +142,6 @@ def resource(clock: datetime, host: str, path: str) -> Resource | None:
     page = html(render.tass_article(item, scenario.url))
     page.conditional = True
     page.last_modified = PUBLISHED + (CHANGED_AFTER if changed and scenario.name != "unchanged" else timedelta(0))
+    if restored and scenario.name == "deleted":
+        page.last_modified = PUBLISHED + RESTORED_AFTER
     return page

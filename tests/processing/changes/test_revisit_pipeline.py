@@ -29,10 +29,18 @@ from processing.changes.versions import versions_index
 from processing.reports.digest import write_report
 from processing.runner import process_pending, reprocess
 from tests.support.alerting import config, fired
-from tests.support.changing import FIRST_CRAWL, FIRST_REVISIT, SECOND_REVISIT, changing_sources, crawl_at
+from tests.support.changing import (
+    FIRST_CRAWL,
+    FIRST_REVISIT,
+    SECOND_REVISIT,
+    THIRD_REVISIT,
+    changing_sources,
+    crawl_at,
+)
 
 pytestmark = pytest.mark.slow
 SCENARIO = {s.name: s for s in changing.SCENARIOS}
+GONE = [s.name for s in changing.SCENARIOS if s.expect.startswith("deleted:")]
 RULES = config({"id": "edits", "type": "edited", "sources": ["tass-ru"]},
                {"id": "figures", "type": "edited", "classes": ["number_changed"], "min_score": 0.5},
                {"id": "removals", "type": "deleted"})
@@ -74,11 +82,10 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
         state = settings.data_dir / "crawl-state" / "tass-ru"
         queue_before = (state / QUEUE_FILE).read_bytes()
         second = crawl_and_process(mirror, settings, es_admin, sources, FIRST_REVISIT)
-        assert second.revisit_answers == 5 and second.deletions == 4  # 304 x2, 404, 301, soft-404
+        assert second.revisit_answers == 7 and second.deletions == 6  # 304 x4, 404, 301, soft-404
         assert second.versions_new == 3 and second.versions_cosmetic == 1
         versions = versions_of(es_admin, settings)
-        assert sorted(versions) == ["deleted", "headline", "number", "paragraph", "redirected", "soft404",
-                                    "unlisted"]
+        assert sorted(versions) == sorted(["headline", "number", "paragraph", *GONE])
         for name in ("headline", "number", "paragraph"):
             v1, v2 = versions[name]
             assert (v1["version"], v2["version"]) == (1, 2) and v2["changed_from"] == 1
@@ -86,7 +93,7 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
             assert 0 < v2["change_score"] <= 1 and v2["diff"]
         assert "quote_removed" in versions["paragraph"][1]["change_classes"]
         assert versions["headline"][1]["change_classes"] == ["headline_changed"]
-        for name in ("deleted", "redirected", "soft404", "unlisted"):
+        for name in GONE:
             v1, gone = versions[name]
             assert gone["deleted"] and gone["last_good_version"] == 1
             assert f"deleted:{gone['deletion']['how']}" == SCENARIO[name].expect
@@ -98,6 +105,14 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
         assert headline["title"].startswith("Лукашенко допустил")  # the document shows the latest version
         assert docs[SCENARIO["cosmetic"].url]["versions"] == 1 and "last_changed_at" not in docs[
             SCENARIO["cosmetic"].url]
+        # the documents of the gone pages say so (an analyst filtering documents sees it); the others do not
+        gone_docs = {name: docs[SCENARIO[name].url] for name in GONE}
+        assert {n: f"deleted:{d['deletion_how']}" for n, d in gone_docs.items()} == {
+            n: SCENARIO[n].expect for n in GONE}
+        assert all(d["deleted_at"] == versions[n][1]["fetched_at"] and d["versions"] == 2
+                   for n, d in gone_docs.items())
+        assert not any("deleted_at" in d or "deletion_how" in d for url, d in docs.items()
+                       if url not in {SCENARIO[n].url for n in GONE})
 
         # every version reads back from the archive, byte for byte what was fetched then
         for name, kept in versions.items():
@@ -114,13 +129,12 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
 
         # exactly the substantive changes and the deletions alert; the cosmetic and the untouched page do not
         report = alerts(settings, es_admin)
-        assert report.fired == 8 and report.delivered == 8
+        assert report.fired == 10 and report.delivered == 10
         by_rule = {rule: sorted(a["documents"][0]["url"] for a in fired(es_admin, settings, rule))
                    for rule in ("edits", "figures", "removals")}
         assert by_rule == {"edits": sorted(SCENARIO[n].url for n in ("headline", "number", "paragraph")),
                            "figures": [SCENARIO["number"].url],
-                           "removals": sorted(SCENARIO[n].url for n in ("deleted", "redirected", "soft404",
-                                                                        "unlisted"))}
+                           "removals": sorted(SCENARIO[n].url for n in GONE)}
         messages = [json.loads(line) for line in (settings.data_dir / "alerts.jsonl").read_text().splitlines()]
         headline_message = next(m["text"] for m in messages if "headline changed" in m["subject"])
         assert "- title: Лукашенко пригрозил" in headline_message and "+ title: Лукашенко допустил" in \
@@ -135,13 +149,14 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
         html = write_report(settings, es_admin, datetime.now(UTC) - timedelta(days=1), tmp_path / "report").path \
             .read_text()
         section = html[html.index('id="changes"'):html.index("<h2>Alerts</h2>")]
-        assert section.count("<tr>") == 1 + 7 and "(cosmetic)" not in section and "(unchanged)" not in section
+        assert section.count("<tr>") == 1 + 9 and "(cosmetic)" not in section and "(unchanged)" not in section
         assert "removed</b>: redirect to section" in section and "number changed" in section
 
         # a crash after the revisit batch was committed, before the queue moved: the revisits are sent again
         (state / QUEUE_FILE).write_bytes(queue_before)
         again = crawl_and_process(mirror, settings, es_admin, sources, FIRST_REVISIT)
-        # 404, 301 and soft-404 seen again (the feed answered 304 this time: no listing to miss the unlisted one in)
+        # 404, 301 and soft-404 seen again (feed, sitemap and list answered 304 this time: no listing to miss the
+        # vanished ones in)
         assert again.versions_new == 0 and again.deletions == 3
         assert versions_of(es_admin, settings) == versions
 
@@ -157,6 +172,23 @@ def test_substantive_changes_and_deletions_become_versions(es_settings: Settings
         assert third.versions_new == 0 and third.deletions == 0  # the same 404, 301, soft-404 bytes: revisit records
         assert versions_of(es_admin, settings) == versions
         assert alerts(settings, es_admin).fired == 0
+
+        # +24h05: the deleted page is back as it was: a new version (restored), the document no longer gone
+        fourth = crawl_and_process(mirror, settings, es_admin, sources, THIRD_REVISIT)
+        assert fourth.versions_new == 1 and fourth.deletions == 0
+        restored = versions_of(es_admin, settings)["deleted"]
+        assert [v["version"] for v in restored] == [1, 2, 3] and restored[2]["change_classes"] == ["restored"]
+        assert not restored[2]["deleted"] and restored[2]["changed_from"] == 1
+        assert restored[2]["text_hash"] == restored[0]["text_hash"]  # the same statement, put back
+        back = es_admin.search(index=settings.docs_alias, query={"term": {"url": SCENARIO["deleted"].url}})[
+            "hits"]["hits"][0]["_source"]
+        assert back["versions"] == 3 and "deleted_at" not in back and "deletion_how" not in back
+        # alerts: a restore is a new version, not a deletion: any `edited` rule without classes (or listing
+        # `restored`) fires, whatever its min_score allows (an unchanged text scores 0); `deleted` rules do not
+        report = alerts(settings, es_admin)
+        assert report.fired == 1 and restored[2]["change_score"] == 0.0
+        assert sorted(a["documents"][0]["url"] for a in fired(es_admin, settings, "edits")) == sorted(
+            SCENARIO[n].url for n in ("headline", "number", "paragraph", "deleted"))
 
     # `mediamon history URL|ID`: the versions and their diffs, for people and as JSON lines
     for name, value in (("INDEX_PREFIX", settings.index_prefix), ("DATA_DIR", str(settings.data_dir)),
