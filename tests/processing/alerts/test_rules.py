@@ -13,7 +13,7 @@ from tests.support.paths import REPO
 def test_seeded_rules_cover_every_rule_type():
     cfg = load_alert_rules(REPO / "config" / "alerts.yaml")
     assert {r.type for r in cfg.rules} == {"match", "threshold", "spike", "new_term", "flatline", "edited",
-                                          "deleted"}
+                                          "deleted", "coordinated_push"}
 
 
 def test_missing_file_means_no_rules(tmp_path):
