@@ -6,6 +6,7 @@ Files under ``<data_dir>/crawl-state/<source>/``:
 - ``batches.txt``: ids of committed batches whose URLs are in ``seen.jsonl``;
 - ``validators.json``: ETag / Last-Modified per discovery page, for conditional GET;
 - ``revisits.json``: the articles waiting to be fetched again (``crawlers.revisit``);
+- ``revisits.seeded``: present once the articles archived before the queue existed were added to it;
 - ``lock``: held (flock) while a crawl of the source runs.
 
 A URL enters the seen-store only after the batch holding it is committed, so
@@ -28,12 +29,12 @@ import os
 import re
 import shutil
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from crawlers.canonical import canonical_url
-from crawlers.revisit import GONE_STATUSES, QueueEntry, RevisitQueue
+from crawlers.revisit import GONE_STATUSES, SEEDED_FILE, QueueEntry, RevisitQueue
 from crawlers.stats import TRANSIENT_REASONS, SourceStats
 from mediamon.core.archive import (
     INCOMING,
@@ -205,7 +206,37 @@ class SourceRun:
         self.state.load_and_recover()
         self.validators = self.state.load_validators()
         self.revisits.load()
+        self.seed_revisits()
         return True
+
+    def seed_revisits(self) -> None:
+        """Once per source: the articles archived before it had a revisit queue join it.
+
+        Only live fetches archived within the schedule (``now`` minus its last step) are added, with their
+        archive time as first seen: an older one has no step left. Read from the committed batches'
+        manifests (the seen-store keeps URLs only); the marker is written after the queue, so a crash in
+        between seeds again, and ``enqueue`` skips what is queued already.
+        """
+        mark = self.state.dir / SEEDED_FILE
+        if not self.source.revisits.enabled or mark.exists():
+            return
+        horizon = self.now() - max(self.source.revisits.schedule)
+        # batch ids start with the UTC time the batch was opened; a day's margin for one open long
+        oldest = f"{horizon - timedelta(days=1):%Y%m%dT%H%M%SZ}"
+        for batch in iter_batches(self.archive_dir):
+            if not self.state._is_ours(batch.name) or batch.name < oldest:
+                continue
+            try:
+                entries = read_manifest(batch)
+            except ManifestError:
+                entries = salvage_manifest(batch)[0]
+            for e in entries:
+                if (e.kind == "article" and not e.revisit and e.provenance == "live" and e.status == 200
+                        and e.fetched_at is not None and e.fetched_at >= horizon):
+                    self.revisits.enqueue(e.url, e.canonical_url, e.fetched_at, e.sha256, None, None,
+                                          count="seeded")
+        self.revisits.save()
+        mark.write_text(f"{self.now().isoformat()}\n", encoding="utf-8")
 
     # --- discovery ------------------------------------------------------------------
 
@@ -428,6 +459,7 @@ class SourceRun:
         self._commit_or_fail()
         if self.stats.in_flight > 0:  # requests a shutdown left unanswered
             self.stats.errors["interrupted"] += self.stats.in_flight
+        self.stats.revisit_queue.update(self.revisits.counts)
         if self.stats.revisits_in_flight > 0:  # not archived: still due next crawl
             self.stats.revisit_errors["interrupted"] += self.stats.revisits_in_flight
         r = self.stats.revisits

@@ -16,6 +16,12 @@ state outlet quietly unlisting a statement is the first sign of its removal.
 compared by when we first archived what it lists. A page that lists nothing
 older (truncated, emptied, or only the newest items) marks nothing.
 
+Articles archived before the source had a queue (revisits introduced, or
+enabled for the source, later) are added once, from the committed batches still
+inside the schedule (``crawl_state.SourceRun.seed_revisits``): their steps count
+from when they were archived, so only the young ones are asked again, and the
+per-run cap spreads them over the next crawls.
+
 The queue lives in ``<crawl-state>/<source>/revisits.json`` and is bounded
 (``max_queue``, oldest first out, counted). Like the seen-store, it changes
 only when the batch holding the revisit's answer is committed: a crash before
@@ -40,6 +46,7 @@ from mediamon.core.sources import Revisits
 log = logging.getLogger(__name__)
 
 QUEUE_FILE = "revisits.json"
+SEEDED_FILE = "revisits.seeded"  # present once the articles archived before the queue existed were added
 GONE_STATUSES = frozenset({404, 410})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 VANISH_WINDOW = timedelta(hours=48)  # an article older than this may leave a feed in the ordinary way
@@ -148,13 +155,14 @@ class RevisitQueue:
                 self.counts["vanished"] += 1
 
     def enqueue(self, url: str, canonical: str, fetched_at: datetime, sha256: str | None, etag: str | None,
-                last_modified: str | None, listed_on: str | None = None, published: str | None = None) -> None:
-        """A newly archived article: its first revisit is ``schedule[0]`` from now."""
+                last_modified: str | None, listed_on: str | None = None, published: str | None = None,
+                count: str = "queued") -> None:
+        """An archived article: its first revisit is ``schedule[0]`` after ``fetched_at``."""
         if not self.config.enabled or canonical in self.entries:
             return
         self.entries[canonical] = QueueEntry(url, canonical, fetched_at, 0, sha256, fetched_at, etag, last_modified,
                                              listed_on, published)
-        self.counts["queued"] += 1
+        self.counts[count] += 1
         excess = len(self.entries) - self.config.max_queue
         if excess > 0:
             for old in sorted(self.entries.values(), key=lambda e: e.first_seen)[:excess]:

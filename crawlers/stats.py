@@ -43,6 +43,8 @@ class SourceStats:
     fatal: str | None = None
     revisits: Counter[str] = field(default_factory=Counter)
     revisit_errors: Counter[str] = field(default_factory=Counter)
+    # how the revisit queue moved: queued, seeded, vanished, steps_skipped, retired_done, dropped_queue_full, ...
+    revisit_queue: Counter[str] = field(default_factory=Counter)
 
     def outcome(self, reason: str) -> None:
         (self.blocked if reason in BLOCKED_REASONS else self.errors)[reason] += 1
@@ -68,7 +70,8 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("page_errors", "page_warnings", "blocked", "errors", "revisits", "revisit_errors"):
+        for key in ("page_errors", "page_warnings", "blocked", "errors", "revisits", "revisit_errors",
+                    "revisit_queue"):
             data[key] = dict(getattr(self, key))
         data["failed"] = self.failed
         data["adds_up"] = self.adds_up()

@@ -4,6 +4,7 @@ as they came (304 / same bytes as WARC revisit records, a new version, 404, redi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,36 @@ def test_per_run_cap_defers_and_counts(tmp_path: Path) -> None:
         # the deferred ones are still due: the next run sends the next three
         code, report, _ = crawl_at(mirror, tmp_path, sources, FIRST_REVISIT)
         assert report["sources"]["tass-ru"]["revisits"]["due"] == 8
+
+
+def test_articles_archived_before_revisits_are_queued_once(tmp_path: Path) -> None:
+    """Revisits turned on for a source that has an archive: its articles still inside the schedule join the
+    queue once (counted ``seeded``), asked at the steps counted from when they were archived; older ones not."""
+    sources = changing_sources(tmp_path)
+    enabled = sources.read_text()
+    now = datetime.now(UTC)
+    with MirrorServer(clock=FIRST_CRAWL) as mirror:
+        for name, revisit_clock in (("late", now + timedelta(days=15)), ("soon", now + timedelta(hours=1, minutes=5))):
+            data_dir = tmp_path / name
+            sources.write_text(enabled.replace("id: tass-ru", "id: tass-ru\n  revisits: {enabled: false}"))
+            code, report, err = crawl_at(mirror, data_dir, sources, FIRST_CRAWL)
+            assert code == 0 and report["sources"]["tass-ru"]["archived"] == len(changing.SCENARIOS), err
+            assert json.loads((data_dir / "crawl-state" / "tass-ru" / QUEUE_FILE).read_text()) == []
+            sources.write_text(enabled)
+            # the archive's times are the real clock's: the schedule's clock is set beside it
+            code, report, err = crawl_at(mirror, data_dir, sources, FIRST_REVISIT,
+                                         MEDIAMON_REVISIT_NOW=revisit_clock.isoformat())
+            assert code == 0 and report["sources"]["tass-ru"]["adds_up"], err
+            stats = report["sources"]["tass-ru"]
+            if name == "late":  # past the last step (+14 d): nothing left to ask
+                assert stats["revisits"].get("due", 0) == 0 and "seeded" not in stats["revisit_queue"]
+                continue
+            assert stats["revisit_queue"]["seeded"] == len(changing.SCENARIOS)
+            # no validators were kept before the queue existed: whole answers, the unchanged ones the same bytes
+            assert stats["revisits"] == {"due": 11, "sent": 11, "changed": 5, "same_bytes": 4, "gone": 1,
+                                         "redirected": 1}
+            code, report, err = crawl_at(mirror, data_dir, sources, FIRST_REVISIT,
+                                         MEDIAMON_REVISIT_NOW=revisit_clock.isoformat())
+            assert code == 0, err  # seeded once: nothing added, nothing due again at the same time
+            assert "seeded" not in report["sources"]["tass-ru"]["revisit_queue"]
+            assert report["sources"]["tass-ru"]["revisits"].get("due", 0) == 0
