@@ -72,7 +72,7 @@ from processing.store import ledger
 from processing.store.bulk import DeadLetter, index_documents
 from processing.store.indexsetup import add_new_fields, setup
 from processing.stories import storyindex
-from processing.stories.assign import assign_stories
+from processing.stories.assign import assign_stories, features_key
 from processing.stories.features import StoryFeatures, story_features
 from processing.stories.lexicon import Lexicon, load_lexicon
 
@@ -236,7 +236,7 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     ctx.on_record(len(quarantined) + len(answers))
     docs: list[Document] = []
     revisits: set[str] = set()
-    features: dict[str, StoryFeatures | None] = {}  # by document id; None: the batch has two versions of it
+    features: dict[tuple[str | None, ...], StoryFeatures] = {}  # computed by the workers (stories on)
     for record, outcome in _outcomes(ctx, readable):
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
@@ -247,8 +247,8 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
             report.quarantined[outcome.reason or "unknown"] += 1
         else:
             docs.append(outcome.document)
-            doc_id = outcome.document.id
-            features[doc_id] = None if doc_id in features else outcome.story_features
+            if outcome.story_features is not None:
+                features[features_key(outcome.document)] = outcome.story_features
             if record.revisit:
                 revisits.add(outcome.document.id)
     alias = ctx.settings.docs_alias
@@ -260,8 +260,7 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
         docs = indexed
         grouping = assign_groups(ctx.es, alias, docs)
         if ctx.lexicon is not None:
-            stories = assign_stories(ctx.es, ctx.settings, docs, ctx.lexicon,
-                                     {k: f for k, f in features.items() if f is not None})
+            stories = assign_stories(ctx.es, ctx.settings, docs, ctx.lexicon, features)
             report.stories_joined, report.stories_founded = stories.joined, stories.founded
             report.stories_kept, report.stories_undated = stories.kept, stories.undated
             for old in grouping.regrouped:  # sources read before the stories were renamed

@@ -49,11 +49,11 @@ class StoriesReport:
 
 
 def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], lexicon: Lexicon,
-                   computed: dict[str, StoryFeatures] | None = None) -> StoriesReport:
+                   computed: dict[tuple[str | None, ...], StoryFeatures] | None = None) -> StoriesReport:
     """Set ``story_id`` on each of ``docs``, write the stories they touched and rename what merged.
 
-    ``computed``: features the runner's workers already computed, by document id (the duplicate group is
-    only known now, so it is filled in here).
+    ``computed``: features the runner's workers already computed, by ``features_key`` (the duplicate
+    group is only known now, so it is filled in here).
     """
     report = StoriesReport(documents_in=len(docs))
     dated = [(d.published_at or d.fetched_at, d) for d in docs]
@@ -62,7 +62,7 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     existing = storyindex.stories_of(es, settings, [d.id for _, d in ordered])
     live: dict[str, Story] = {}  # by the id each story had when loaded (or got when founded)
     absorbed: dict[str, str] = {}  # loaded id -> the loaded id of the story it merged into
-    arriving = [_features(doc, lexicon, when, (computed or {}).get(doc.id))
+    arriving = [_features(doc, lexicon, when, (computed or {}).get(features_key(doc)))
                 for when, doc in ordered if doc.id not in existing]
     report.kept = len(ordered) - len(arriving)
     # Looked up before any is assigned: what this batch changes is in ``live``, which overrides the index
@@ -103,6 +103,12 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     storyindex.save(es, settings, live.values())
     storyindex.rename(es, settings, report.renamed, keep=set(members.values()))
     return report
+
+
+def features_key(doc: Document) -> tuple[str | None, ...]:
+    """What a document's story features are computed from, so two records of one article in a batch (a page
+    and its new version) never share features computed for the other."""
+    return doc.id, doc.content_hash, doc.title, doc.lead
 
 
 def _features(doc: Document, lexicon: Lexicon, when: datetime, computed: StoryFeatures | None) -> StoryFeatures:

@@ -119,7 +119,8 @@ def test_reprocessing_and_a_fresh_index_yield_the_same_stories(processed, es_adm
     fresh = processed.settings.model_copy(update={"index_prefix": f"t{uuid.uuid4().hex[:10]}"})
     setup(es_admin, fresh, with_roles=False)
     try:
-        process_pending(fresh, es_admin, workers=2, progress=False)
+        # in one process: features computed beside the document there, not in worker processes, same stories
+        process_pending(fresh, es_admin, workers=1, progress=False)
         rebuilt = {d["url"]: d["story_id"] for d in all_documents(es_admin, fresh)}
     finally:
         drop_prefix(es_admin, fresh.index_prefix)
