@@ -131,6 +131,11 @@ class RevisitQueue:
 
     # --- applied when the batch holding the answer is committed ---------------------------
 
+    def watching(self, page_url: str, now: datetime) -> list[QueueEntry]:
+        """The young articles found on ``page_url`` not yet marked vanished: those its reading may mark."""
+        return [e for e in self.entries.values() if e.listed_on == page_url and not e.vanished_from
+                and now - e.first_seen <= VANISH_WINDOW]
+
     def listing_read(self, page_url: str, via: str, listed: dict[str, str | None], now: datetime) -> None:
         """``page_url`` (a ``via`` discovery page: feed, sitemap or list) lists ``listed`` (canonical URL ->
         publication time, ISO UTC): young articles found there that it dropped while it still lists older
@@ -142,9 +147,8 @@ class RevisitQueue:
         seen_listed = [e.first_seen for e in self.entries.values()
                        if e.listed_on == page_url and e.canonical in listed]
         oldest_seen = min(seen_listed) if seen_listed else None
-        for entry in self.entries.values():
-            if (entry.listed_on != page_url or entry.canonical in listed or entry.vanished_from
-                    or now - entry.first_seen > VANISH_WINDOW):
+        for entry in self.watching(page_url, now):
+            if entry.canonical in listed:
                 continue
             if entry.published and oldest_published:
                 older_listed = entry.published > oldest_published

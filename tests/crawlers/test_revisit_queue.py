@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from crawlers.crawl_state import SourceRun
 from crawlers.revisit import VANISH_WINDOW, RevisitQueue
 from crawlers.spiders.base import listed_time
-from mediamon.core.sources import Revisits
+from mediamon.core.sources import Revisits, load_sources
+from tests.support.paths import REPO
 
 PAGE = "https://tass.ru/sitemap_news.xml"
 T0 = datetime(2021, 11, 12, 9, 0, tzinfo=UTC)
@@ -70,3 +72,18 @@ def test_listed_time_orders_a_page_s_dates() -> None:
     assert listed_time({"published_raw": "12.11.2021"}) == "2021-11-12T00:00:00Z"
     assert listed_time({"published_raw": "19:51"}) is None  # a time of day alone is no date
     assert listed_time({}) is None
+
+
+def test_a_page_listing_an_article_in_another_form_still_lists_it(tmp_path: Path) -> None:
+    """The crawl compares canonical forms only when an article is missing as archived: a tracking parameter
+    added to a link is still the same article, never a vanishing."""
+    tass = next(s for s in load_sources(REPO / "config" / "sources.yaml") if s.id == "tass-ru")
+    run = SourceRun(tass, tmp_path / "state", tmp_path / "archive", 10, clock=T0 + timedelta(hours=1))
+    for n, published in ((1, "2021-11-12T08:00:00Z"), (2, "2021-11-12T08:30:00Z")):
+        url = f"https://tass.ru/politika/{n}"
+        run.revisits.enqueue(url, url, T0, "0" * 64, None, None, listed_on=PAGE, published=published)
+    run.listing_read(PAGE, "sitemap", [("https://tass.ru/politika/1", "2021-11-12T08:00:00Z"),
+                                       ("https://tass.ru/politika/2?utm_source=rss", "2021-11-12T08:30:00Z")])
+    assert _vanished(run.revisits) == {}
+    run.listing_read(PAGE, "sitemap", [("https://tass.ru/politika/1", "2021-11-12T08:00:00Z")])
+    assert _vanished(run.revisits) == {"https://tass.ru/politika/2": (PAGE, "sitemap")}
