@@ -29,6 +29,7 @@ NAME_RE = re.compile(r"(?<![\w.])([A-ZА-ЯЁІЎ][a-zа-яёіўąćęłńóś�
 SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;«»\"“„()\n—–-]\s*)$")
 
 
+@lru_cache(maxsize=65536)  # the same names recur in every report of a story: ~30 words a document
 def skeleton(word: str) -> str | None:
     """The consonant frame of a name in Latin letters, or None when too short to tell names apart."""
     text = word.lower()
