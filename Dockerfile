@@ -6,9 +6,13 @@ FROM apache/airflow:${AIRFLOW_VERSION}
 ARG AIRFLOW_VERSION
 
 # Named volumes mount over these; creating them here makes the volumes owned by `airflow`.
+# Debian's Chromium (MEDIAMON_BROWSER_PATH=/usr/bin/chromium): mid.ru and rt.com answer plain clients with a
+# JavaScript challenge, which the shipped sources pass in it (render: on_challenge, docs/crawling.md).
 USER root
 RUN mkdir -p /opt/mediamon/data/archive /opt/mediamon/data/crawl-state /opt/mediamon/src \
-    && chown -R airflow:0 /opt/mediamon
+    && chown -R airflow:0 /opt/mediamon \
+    && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
 USER airflow
 
 # Dependencies first (cached layer), pinned to the Airflow version of the base image.

@@ -11,23 +11,27 @@ the real mirror; the browser is Debian's Chromium through scrapy-playwright.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
 
 from crawlers.middlewares.challenge import is_challenge
-from crawlers.rendering import browser_missing
 from mediamon.core.archive import iter_batches, iter_records, read_screenshot
 from mediamon.devtools.mirror.server import MirrorServer
 from processing.runner import process_pending
 from processing.store.search import SearchFilters, search
-from tests.support.crawl import archived_entries
-from tests.support.rendering import CHALLENGED_SOURCES, challenged_articles, crawl_challenged
+from tests.support.crawl import FAST, archived_entries, run_crawl
+from tests.support.rendering import (
+    CHALLENGED_SOURCES,
+    challenged_articles,
+    challenged_sources,
+    crawl_challenged,
+    needs_chromium,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-needs_chromium = pytest.mark.skipif(browser_missing("/usr/bin/chromium") is not None,
-                                    reason="Debian's chromium is not installed (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,29 @@ def test_on_challenge_without_chromium_counts_the_challenge_blocked(challenged_m
     for source in CHALLENGED_SOURCES:
         assert report["sources"][source]["blocked"] == {"js_challenge": expected[source]}
     assert "apt-get install chromium" in stderr and "Traceback" not in stderr
+
+
+@needs_chromium
+def test_a_challenge_the_browser_cannot_pass_is_counted_blocked_once_after_the_settle_time(tmp_path):
+    """The fault mirror's challenge has no script that passes it: the shipped ``on_challenge`` tries it once in the
+    browser, waits ``MEDIAMON_RENDER_SETTLE_S`` and counts it blocked — never a retry loop, never an endless wait."""
+    settle = FAST["MEDIAMON_RENDER_SETTLE_S"]
+    with MirrorServer(faults=True) as mirror:
+        sources = challenged_sources(tmp_path, "on_challenge")
+        code, report, stderr = run_crawl(mirror, tmp_path / "data", "--sources", str(sources))
+        ended = time.monotonic()
+    assert code == 0, stderr[-2000:]
+    never_passes = {e.url for e in mirror.expected
+                    if e.source in CHALLENGED_SOURCES and e.outcome == "blocked:js_challenge"}
+    assert len(never_passes) == len(CHALLENGED_SOURCES)
+    for source in CHALLENGED_SOURCES:
+        stats = report["sources"][source]
+        assert stats["blocked"] == {"js_challenge": 1} and not stats["errors"] and stats["adds_up"], stats
+        assert stats["archived"] > 0
+    for url in never_passes:
+        asked = [r for r in mirror.requests if (r.host, r.path) == (urlsplit(url).hostname, urlsplit(url).path)]
+        assert len(asked) == 2, url  # the plain request, then the browser once
+        assert settle <= ended - asked[1].at < settle + 30, url
 
 
 @pytest.mark.slow

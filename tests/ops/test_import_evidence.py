@@ -25,10 +25,9 @@ from mediamon.ops.evidence import validate
 from mediamon.ops.importing import import_archives
 from processing.runner import process_pending
 from processing.store.indexsetup import setup
-from tests.crawlers.test_rendering import needs_chromium
 from tests.support.crawl import fast_sources, run_crawl
 from tests.support.es import drop_prefix
-from tests.support.rendering import challenged_articles, crawl_challenged
+from tests.support.rendering import challenged_articles, crawl_challenged, needs_chromium
 
 WGET_SOURCES = {"rt-en", "belta-ru"}  # https sites (the mirror's rewrite maps back to https), one windows-1251
 
