@@ -15,6 +15,8 @@ browser context (its cookies: a passed challenge) is closed and replaced after
 The archived body is the rendered HTML, the archived headers are the HTTP
 answer's to the navigation, the status that of the document finally shown (a
 passed 403 challenge is the article's 200), and the item says it was rendered.
+Every request the page makes by itself goes through crawlers/subresources.py
+first (the SSRF guard's rule; no audio or video), counted in the source's stats.
 
 This module fetches; it does not decide what is a challenge (middlewares/challenge.py) nor archive.
 """
@@ -24,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
+from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -38,7 +42,9 @@ from crawlers.middlewares import Dropped
 from crawlers.middlewares.challenge import CHALLENGE_MARKERS, MAX_CHALLENGE_BYTES
 from crawlers.politeness import PoliteDownloadHandler
 from crawlers.rewrite import rewrite
+from crawlers.subresources import abort_reason
 
+log = logging.getLogger(__name__)
 INSTALL_HINT = "install it with `apt-get install chromium` (Debian), or point MEDIAMON_BROWSER_PATH at a Chromium"
 # True once the page is no longer a challenge: the challenge's script set its cookie and reloaded the page.
 SETTLED = ("() => { if (document.readyState !== 'complete') return false;"
@@ -87,6 +93,7 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         self._browser: ScrapyPlaywrightDownloadHandler | None = None
         self._starting = asyncio.Lock()
         self._contexts: dict[str, tuple[int, int]] = {}  # host -> (context generation, pages rendered in it)
+        self._hosts: dict[str, str | None] = {}  # host -> the forbidden address it stands for (subresources.py)
 
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("render"):
@@ -122,10 +129,25 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         async with self._starting:
             if self._browser is None:
                 browser = ScrapyPlaywrightDownloadHandler(self.crawler)
+                # Its PLAYWRIGHT_ABORT_REQUEST hook, given a predicate that knows this crawl's rules and counts
+                # (the setting holds a function loaded by name, which could know neither).
+                browser.abort_request = self._abort
                 # Its usual trigger, engine_started, fired before the first rendered request: start it now.
                 await browser._launch()
                 self._browser = browser
         return self._browser
+
+    async def _abort(self, request: PlaywrightRequest) -> bool:
+        """Whether the browser must not send one of a page's requests; each is counted, an aborted one by reason."""
+        spider = self.crawler.spider
+        reason = await abort_reason(request.url, request.resource_type, self.rules,
+                                    spider.source.politeness.allow_private_addresses, self._hosts)
+        spider.run.stats.browser_requests += 1
+        if reason is not None:
+            spider.run.stats.browser_aborted[reason] += 1
+            log.info("%s: the browser's request for %s (%s) aborted: %s", spider.source.id, request.url,
+                     request.resource_type, reason)
+        return reason is not None
 
     async def _page_done(self, host: str, generation: int, pages: int) -> None:
         """Count a page of the host's context; past the limit, close the context (the next page opens a new one)."""

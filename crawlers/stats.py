@@ -45,6 +45,10 @@ class SourceStats:
     revisit_errors: Counter[str] = field(default_factory=Counter)
     # how the revisit queue moved: queued, seeded, vanished, steps_skipped, retired_done, dropped_queue_full, ...
     revisit_queue: Counter[str] = field(default_factory=Counter)
+    # Requests rendered pages made by themselves (navigations, scripts, images, XHR), and those aborted, by reason
+    # (crawlers/subresources.py): the browser sent browser_requests - sum(browser_aborted).
+    browser_requests: int = 0
+    browser_aborted: Counter[str] = field(default_factory=Counter)
 
     def outcome(self, reason: str) -> None:
         (self.blocked if reason in BLOCKED_REASONS else self.errors)[reason] += 1
@@ -71,7 +75,7 @@ class SourceStats:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("page_errors", "page_warnings", "blocked", "errors", "revisits", "revisit_errors",
-                    "revisit_queue"):
+                    "revisit_queue", "browser_aborted"):
             data[key] = dict(getattr(self, key))
         data["failed"] = self.failed
         data["adds_up"] = self.adds_up()

@@ -137,6 +137,7 @@ class BackfillRun(SourceRun):
             "already_seen": sum(s.already_held for s in self.paths.values()),
             "page_errors": _summed(s.page_errors for s in self.paths.values()),
             "errors": _summed(s.failed for s in self.paths.values()),
+            "browser_requests": self.stats.browser_requests, "browser_aborted": dict(self.stats.browser_aborted),
         }
 
 

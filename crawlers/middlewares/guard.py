@@ -5,7 +5,8 @@ would let a hostile site make the crawler read internal services. Checked on
 the resolved address before the request and on the peer address of the
 response (DNS rebinding, redirects re-enter the check). Exempt: URLs that
 MEDIAMON_URL_REWRITE sends elsewhere (the operator's own mirror or proxy) and
-sources with ``politeness.allow_private_addresses``.
+sources with ``politeness.allow_private_addresses``. The requests a rendered
+page makes by itself, in the browser, get the same rule (crawlers/subresources.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,32 @@ def forbidden_address(ip: str) -> bool:
             or str(address) in METADATA_HOSTS)
 
 
+def refused_name(host: str) -> bool:
+    """A name that is internal whatever it resolves to (metadata services, localhost)."""
+    return host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost")
+
+
+async def forbidden_host(host: str) -> str | None:
+    """The forbidden address (or name) ``host`` stands for, or None when it may be fetched.
+
+    A name that does not resolve is let through: the download itself then fails and reports it, with its reason.
+    """
+    host = host.lower()
+    if refused_name(host):
+        return host
+    try:
+        ipaddress.ip_address(host)
+        ip = host
+    except ValueError:
+        from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one
+
+        try:
+            ip = await maybe_deferred_to_future(reactor.resolve(host))
+        except Exception:
+            return None
+    return ip if forbidden_address(ip) else None
+
+
 class SSRFGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
@@ -50,21 +77,9 @@ class SSRFGuardMiddleware:
     async def process_request(self, request: Request) -> None:
         if self._exempt(request):
             return
-        host = (urlparse_cached(request).hostname or "").lower()
-        if host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost"):
-            raise Dropped("ssrf_blocked", request.url)
-        try:
-            ipaddress.ip_address(host)
-            ip = host
-        except ValueError:
-            from twisted.internet import reactor  # lazy: importing it installs a reactor; the crawl picks one
-
-            try:
-                ip = await maybe_deferred_to_future(reactor.resolve(host))
-            except Exception:  # the download itself reports DNS errors, with its reason
-                return
-        if forbidden_address(ip):
-            raise Dropped("ssrf_blocked", f"{request.url} resolves to {ip}")
+        forbidden = await forbidden_host(urlparse_cached(request).hostname or "")
+        if forbidden is not None:
+            raise Dropped("ssrf_blocked", f"{request.url} resolves to {forbidden}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if not self._exempt(request) and response.ip_address is not None \

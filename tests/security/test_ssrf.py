@@ -26,6 +26,7 @@ import yaml
 from crawlers.middlewares.guard import forbidden_address
 from tests.support.paths import REPO
 from tests.support.recording_server import Recorder, article, redirect, rss
+from tests.support.rendering import needs_chromium
 
 SITE = "news.example.org"
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 5,
@@ -125,3 +126,59 @@ def test_crawl_stays_on_the_source_domains(crawl: dict[str, Any]) -> None:
     assert stats["skipped_links"] == 1  # the off-domain link is never requested
     assert stats["errors"] == {"offsite_redirect": 2}  # redirects off the domains, internal or not
     assert all(stats["adds_up"] for stats in crawl["report"].values())
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A crawl whose rendered article page makes Chromium itself ask for internal addresses, and a video."""
+    internal = Recorder({"/script": (200, {"Content-Type": "text/javascript"}, b"var leaked = 1;"),
+                         "/script-allowed": (200, {"Content-Type": "text/javascript"}, b"var allowed = 1;")})
+    inside = f"127.0.0.1:{internal.port}"
+    hostile = (f'<html><head><title>t</title><script src="http://{inside}/script"></script></head><body>'
+               "<h1>An article whose page asks the browser for internal services</h1><p>text</p>"
+               '<img src="photo.png">'  # the site's own (through MEDIAMON_URL_REWRITE): fetched
+               f'<img src="http://localhost:{internal.port}/pixel">'
+               '<img src="http://169.254.169.254/latest/meta-data/">'
+               '<video src="clip.mp4" preload="auto" muted></video>'
+               f'<script>fetch("http://{inside}/xhr").catch(() => null);</script></body></html>')
+    allowed = (f'<html><head><title>t</title><script src="http://{inside}/script-allowed"></script></head><body>'
+               "<h1>An article of a source on the internal network</h1><p>text</p></body></html>")
+    site = Recorder({
+        f"/{SITE}/rendered.xml": rss([f"https://{SITE}/hostile"]),
+        f"/{SITE}/hostile": (200, {"Content-Type": "text/html; charset=utf-8"}, hostile.encode()),
+        f"/{SITE}/photo.png": (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n"),
+        f"/{SITE}/clip.mp4": (200, {"Content-Type": "video/mp4"}, b"\x00" * 64),
+        f"/{SITE}/rendered-allowed.xml": rss([f"https://{SITE}/hostile-allowed"]),
+        f"/{SITE}/hostile-allowed": (200, {"Content-Type": "text/html; charset=utf-8"}, allowed.encode()),
+    })
+    sources = [{**source("rendered", []), "render": "browser"},
+               {**source("rendered-allowed", [], allow_private=True), "render": "browser"}]
+    root = tmp_path_factory.mktemp("ssrf-rendered")
+    sources_file = root / "sources.yaml"
+    sources_file.write_text(yaml.safe_dump({"sources": sources}))
+    command = [sys.executable, "-m", "crawlers", "--json", "--sources", str(sources_file)]
+    for key, value in FAST.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    env = {**os.environ, "MEDIAMON_DATA_DIR": str(root / "data"),
+           "MEDIAMON_URL_REWRITE": f"https://{SITE}=http://127.0.0.1:{site.port}/{SITE}"}
+    try:
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=150)
+        assert done.stdout.strip(), done.stderr[-3000:]
+        yield {"report": json.loads(done.stdout)["sources"], "internal": internal.paths, "site": site.paths}
+    finally:
+        internal.close()
+        site.close()
+
+
+@needs_chromium
+def test_a_rendered_page_cannot_make_the_browser_fetch_internal_addresses(rendered: dict[str, Any]) -> None:
+    stats = rendered["report"]["rendered"]
+    assert stats["archived"] == 1 and stats["adds_up"]  # the page itself is rendered and archived
+    # its script, XHR, localhost and metadata images are aborted, and so is its video; each counted by reason
+    assert stats["browser_aborted"] == {"ssrf_blocked": 4, "media": 1}
+    assert stats["browser_requests"] - sum(stats["browser_aborted"].values()) >= 2  # the page and its photo
+    assert f"/{SITE}/photo.png" in rendered["site"] and f"/{SITE}/clip.mp4" not in rendered["site"]
+    # only the source that allows private addresses reached the internal service: the rule, not the setup, blocks
+    assert rendered["internal"] == ["/script-allowed"]
+    assert rendered["report"]["rendered-allowed"]["archived"] == 1
+    assert rendered["report"]["rendered-allowed"]["browser_aborted"] == {}
