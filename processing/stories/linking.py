@@ -37,6 +37,9 @@ def link(a: StoryFeatures, b: StoryFeatures, window_hours: float) -> Link:
         return Link(100.0, {"near_duplicate": True})
     if a.translation_group and a.translation_group == b.translation_group:
         return Link(100.0, {"translation": True})
+    hours = abs((a.published_at - b.published_at).total_seconds()) / 3600
+    if hours > window_hours:  # first: a big story's early members are mostly out of a late report's window
+        return Link(0.0, {"outside_window_hours": round(hours, 1)})
     reasons: dict[str, Any] = {}
     score = 0.0
     shared = sorted(a.keys & b.keys)
@@ -69,7 +72,4 @@ def link(a: StoryFeatures, b: StoryFeatures, window_hours: float) -> Link:
             jaccard = len(a.terms & b.terms) / len(a.terms | b.terms)
             reasons["terms"] = round(jaccard, 3)
             score += TERMS_WEIGHT * jaccard
-    hours = abs((a.published_at - b.published_at).total_seconds()) / 3600
-    if hours > window_hours:
-        return Link(0.0, {"outside_window_hours": round(hours, 1)})
     return Link(score * (1 - 0.5 * hours / window_hours), reasons)

@@ -150,7 +150,7 @@ def rename(es: Elasticsearch, settings: Settings, renamed: dict[str, str], keep:
     missing = [e for e in errors if next(iter(e.values())).get("status") != 404]
     if missing:
         raise OperationFailed(f"{len(missing)} story renames failed: {missing[0]}")
-    es.indices.refresh(index=[stories_index(settings), settings.docs_alias])
+    es.indices.refresh(index=stories_index(settings))  # the runner refreshes the documents after indexing
     return len(actions) - len(gone)
 
 
