@@ -127,6 +127,7 @@ class Importer:
         source = source_for_url(url, self.sources)
         if source is None:
             return "not_a_source"
+        url = source.article_url(url) or url  # an http:// capture of an https article: that article, one document
         run = self._run(source)
         before = (run.stats.skipped_links, run.stats.duplicate_links, run.stats.already_seen)
         key = run.claim(url)

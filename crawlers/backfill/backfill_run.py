@@ -53,8 +53,7 @@ class BackfillRun(SourceRun):
         """
         stats = self.paths[path]
         try:
-            key = canonical_url(url)
-            key = key if self.source.is_article(key) else None
+            key = self.source.article_url(canonical_url(url))  # an archive's http:// capture: the https article
         except ValueError:  # an unparseable link: not an article URL
             key = None
         if key is None:

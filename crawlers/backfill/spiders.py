@@ -159,7 +159,8 @@ class BackfillSpider(SourceSpider):
         if not isinstance(page, HtmlResponse) or (ctype and ctype not in HTML_TYPES):
             self.stats.failed["not_html"] += 1
             return
-        url = capture.original if capture else response.url
+        # a capture recorded under the other scheme is the article's (claim_link): one document with the live one
+        url = (self.source.article_url(capture.original) or capture.original) if capture else response.url
         canonical = canonical_url(url)
         undated = False
         if not response.meta["dated"]:

@@ -244,6 +244,18 @@ class Source(_Strict):
         return self.allows(url) and (not self.article_url_patterns
                                      or any(re.search(p, url) for p in self.article_url_patterns))
 
+    def article_url(self, url: str) -> str | None:
+        """``url`` as one of the source's article URLs, or None when it is none.
+
+        Web archives often recorded an ``https://`` article as ``http://`` (the link a crawler once followed):
+        the same article, under the scheme the source's patterns name, so its document id is the live one's.
+        """
+        if self.is_article(url):
+            return url
+        scheme, sep, rest = url.partition("://")
+        other = {"http": "https", "https": "http"}.get(scheme.lower()) if sep else None
+        return f"{other}://{rest}" if other and self.is_article(f"{other}://{rest}") else None
+
 
 def load_sources(path: Path) -> list[Source]:
     """Every source of ``path`` (``Settings.sources_path``), validated."""

@@ -68,13 +68,27 @@ def test_each_record_says_where_its_bytes_came_from(november) -> None:
     for e in entries:
         if e["provenance"] == "wayback":  # raw mode: the capture's own bytes, no Wayback banner
             stamp = e["captured_at"][:19].replace("-", "").replace(":", "").replace("T", "")
-            assert e["archive_url"] == f"https://web.archive.org/web/{stamp}id_/{e['url']}"
+            recorded = {e["url"], "http://" + e["url"].removeprefix("https://")}  # as the Wayback Machine has it
+            assert e["archive_url"] in {f"https://web.archive.org/web/{stamp}id_/{url}" for url in recorded}
         elif e["provenance"] == "commoncrawl":
             assert e["archive_url"].startswith("https://data.commoncrawl.org/crawl-data/CC-MAIN-2021-49/")
             assert e["archive_range"].startswith("bytes=") and e["captured_at"] >= "2021-11-26"
         else:
             assert "archive_url" not in e and "captured_at" not in e
         assert e["url"] == e["canonical_url"]  # the original URL, never the archive's: one document id
+
+
+def test_an_http_capture_of_an_https_article_is_that_article(mirror: MirrorServer, november) -> None:
+    """The Wayback Machine recorded some https articles as http://: matched by the source's https patterns
+    after swapping the scheme, archived under the live URL (one document id), fetched from the capture."""
+    data_dir, report, _ = november
+    http_only = {c.article_url for c in mirror.archives.captures
+                 if c.article_url and c.source in SOURCES and SINCE <= c.article_day <= UNTIL}
+    entries = {e["url"]: e for e in archived_entries(data_dir)}
+    assert http_only and http_only <= set(entries)
+    from_http = [e for e in entries.values() if "id_/http://" in e.get("archive_url", "")]
+    assert from_http and all(e["url"].startswith("https://") and e["url"] == e["canonical_url"] for e in from_http)
+    assert report["sources"]["rt-ru"]["paths"]["wayback"]["skipped_links"] == 1  # its front page, no article
 
 
 def test_a_page_the_live_site_hides_behind_a_challenge_comes_from_the_archive(mirror: MirrorServer,

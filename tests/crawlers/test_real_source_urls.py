@@ -59,6 +59,15 @@ def test_lists_and_feeds_are_not_articles(url):
     assert source is not None and not source.is_article(url)
 
 
+def test_an_archived_http_spelling_of_an_https_article_is_that_article():
+    mid, article = SOURCES["mid-ru"], "mid.ru/ru/foreign_policy/news/2002637"
+    assert not mid.is_article(f"http://{article}")  # the live site's patterns name https
+    assert mid.article_url(f"http://{article}") == mid.article_url(f"https://{article}") == f"https://{article}"
+    assert SOURCES["kremlin-ru"].article_url("http://kremlin.ru/events/president/news/77428").startswith("http://")
+    assert mid.article_url("http://mid.ru/ru/foreign_policy/news/?PAGEN_1=2") is None  # not an article either way
+    assert mid.article_url(f"ftp://{article}") is None
+
+
 def test_www_variants_and_old_domains_are_the_same_source():
     assert SOURCES["rt-en"].allows("https://rt.com/news/1-x/") and SOURCES["rt-en"].allows("https://www.rt.com/")
     assert not SOURCES["rt-en"].allows("https://russian.rt.com/world/news/1-x")

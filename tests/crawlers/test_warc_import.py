@@ -40,6 +40,7 @@ def foreign_warc(path: Path) -> Path:
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "Browsertrix-Crawler 1.x"}))
         _response(writer, ARTICLE, gzip.compress(PAGE), headers=[("Content-Encoding", "gzip")])
         _response(writer, ARTICLE + "?utm_source=rss", PAGE)  # the same article again: one document
+        _response(writer, ARTICLE.replace("https://", "http://"), PAGE)  # captured as http://: the same article
         _response(writer, "https://tass.com/politics", PAGE)  # a section page: not an article
         _response(writer, "https://tass.com/politics/1361999", b"gone", status="404 Not Found")
         _response(writer, "https://tass.com/politics/1362000", b"{}", ctype="application/json")
@@ -62,11 +63,11 @@ def test_only_new_articles_of_configured_sources_are_imported_and_the_rest_is_co
     run = importer(tmp_path)
     run.import_file(warc)
     report = run.finish()
-    assert report.adds_up() and report.responses == 7
+    assert report.adds_up() and report.responses == 8
     assert dict(report.imported) == {"tass-en": 1}
-    assert dict(report.skipped) == {"duplicate": 1, "not_article": 1, "http_404": 1, "not_html": 1,
+    assert dict(report.skipped) == {"duplicate": 2, "not_article": 1, "http_404": 1, "not_html": 1,
                                     "not_a_source": 1, "revisit": 1}
-    assert dict(report.other_records) == {"warcinfo": 1, "request": 6, "resource": 1, "metadata": 1}
+    assert dict(report.other_records) == {"warcinfo": 1, "request": 7, "resource": 1, "metadata": 1}
 
     [record] = [r for b in iter_batches(tmp_path / "archive") for r in iter_records(b)]
     assert record.body == PAGE  # the gzip content-encoding undone, and not claimed by the archived headers

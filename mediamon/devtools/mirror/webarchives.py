@@ -13,7 +13,8 @@ Hosts and what they answer (the formats ``crawlers.backfill.archives`` documents
   HTTP byte range (206).
 
 What is captured: every corpus article gets a Wayback capture (a day after it
-appeared; every third one a second, later capture too) or a Common Crawl record
+appeared; every third one a second, later capture too; some https articles
+recorded as ``http://``, as old captures often are) or a Common Crawl record
 (in the crawl running then), some both; front pages are captured too (not
 articles). "Gone" articles exist only in the archives — the live sites answer 404
 — a few of them published outside November 2021 but captured inside the capture
@@ -59,6 +60,8 @@ class ArchivedCapture:
     content_type: str
     crawl: str | None = None  # Common Crawl's crawl id; None: a Wayback capture
     article_day: date | None = None  # the article's publication day; None: not an article
+    # The live article's URL when the archive recorded it under another scheme (``original`` is http://)
+    article_url: str | None = None
 
     @property
     def timestamp(self) -> str:
@@ -173,7 +176,7 @@ class WebArchives:
 
     def expected_backfill(self, sources: list[str], since: date, until: date) -> set[str]:
         """The article URLs a backfill of ``sources`` for ``since``..``until`` must archive, each once."""
-        return {c.original for c in self.captures
+        return {c.article_url or c.original for c in self.captures
                 if c.source in sources and c.article_day is not None and since <= c.article_day <= until}
 
 
@@ -269,8 +272,10 @@ def _capture(archives: WebArchives, source: str, url: str, item: CorpusItem, bod
     published = item.published.astimezone(UTC)
     day = item.published.date()
     if n % 2 == 0 or n % 3 != 0:
-        archives.captures.append(ArchivedCapture(source, url, published + timedelta(days=1 + late), body, ctype,
-                                                 article_day=day))
+        # as the Wayback Machine often has it: an https article captured as http:// (the link a crawler followed)
+        recorded = "http://" + url.removeprefix("https://") if n % 4 == 2 and url.startswith("https://") else url
+        archives.captures.append(ArchivedCapture(source, recorded, published + timedelta(days=1 + late), body, ctype,
+                                                 article_day=day, article_url=url if recorded != url else None))
         if n % 3 == 1:  # a second, later capture of the same page: collapsed by the query
             archives.captures.append(ArchivedCapture(source, url, published + timedelta(days=5 + late), body, ctype,
                                                      article_day=day))
