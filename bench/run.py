@@ -65,7 +65,8 @@ def _markdown(machine: dict[str, str], results: dict[str, dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run only these bench modules")
-    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    parser.add_argument("--out", help="the markdown to write (default: docs/benchmarks.md for a full run; "
+                                      "with --only, nothing: a partial run must not replace the whole record)")
     args = parser.parse_args()
     results: dict[str, dict] = {}
     failed = False
@@ -89,8 +90,10 @@ def main() -> int:
             print(json.dumps(figures, indent=2, ensure_ascii=False))
     machine = _machine()
     machine["peak_rss_mb_bench_process"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-    Path(args.out).write_text(_markdown(machine, results))
-    print(f"wrote {args.out}")
+    out = args.out or (None if args.only else str(REPO / "docs" / "benchmarks.md"))
+    if out:
+        Path(out).write_text(_markdown(machine, results))
+        print(f"wrote {out}")
     return 1 if failed else 0
 
 
