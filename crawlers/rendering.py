@@ -15,6 +15,10 @@ browser context (its cookies: a passed challenge) is closed and replaced after
 The archived body is the rendered HTML, the archived headers are the HTTP
 answer's to the navigation, the status that of the document finally shown (a
 passed 403 challenge is the article's 200), and the item says it was rendered.
+A host whose challenges the browser failed ``MEDIAMON_RENDER_GIVE_UP_AFTER`` times
+in a row (a challenge that wants a human) gets no more challenge retries from
+this crawler: each would hold the browser ``MEDIAMON_RENDER_SETTLE_S`` to
+archive nothing, one page at a time; they are counted blocked at once.
 Every request the page makes by itself goes through crawlers/subresources.py
 first (the SSRF guard's rule; no audio or video), counted in the source's stats.
 
@@ -27,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,17 +71,21 @@ def browser_missing(path: str | Path) -> str | None:
             f"{INSTALL_HINT} (Playwright's own browser download is not used)")
 
 
-async def settle(page: Page, timeout_ms: float) -> int:
+async def settle(page: Page, timeout_ms: float) -> tuple[int, bool]:
     """Wait until the page stops being a challenge; one that stays a challenge is read as is and counted blocked.
 
-    Returns the HTTP status of the document finally shown (0 when unknown): a challenge answered 403 or 503
-    (Cloudflare) and passed shows the article's 200, which is the status the page is archived with.
+    Returns the HTTP status of the document finally shown (0 when unknown) — a challenge answered 403 or 503
+    (Cloudflare) and passed shows the article's 200, which is the status the page is archived with — and
+    whether the page settled (False: still a challenge after ``timeout_ms``).
     """
-    with contextlib.suppress(PlaywrightTimeout):
+    settled = True
+    try:
         await page.wait_for_function(SETTLED, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        settled = False
     with contextlib.suppress(PlaywrightError):  # still navigating after the timeout: the first answer's status
-        return int(await page.evaluate(FINAL_STATUS) or 0)
-    return 0
+        return int(await page.evaluate(FINAL_STATUS) or 0), settled
+    return 0, settled
 
 
 class RenderingDownloadHandler(PoliteDownloadHandler):
@@ -90,6 +99,8 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         self.render_concurrency = max(1, min(settings.getint("MEDIAMON_RENDER_CONCURRENCY"), self.concurrency))
         self.context_pages = max(1, settings.getint("MEDIAMON_RENDER_CONTEXT_PAGES"))
         self.settle_ms = settings.getfloat("MEDIAMON_RENDER_SETTLE_S") * 1000
+        self.give_up_after = max(1, settings.getint("MEDIAMON_RENDER_GIVE_UP_AFTER"))
+        self._unsettled: Counter[str] = Counter()  # host -> rendered pages in a row that stayed challenges
         self._browser: ScrapyPlaywrightDownloadHandler | None = None
         self._starting = asyncio.Lock()
         self._contexts: dict[str, tuple[int, int]] = {}  # host -> (context generation, pages rendered in it)
@@ -104,8 +115,12 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         missing = browser_missing(self.browser_path)
         if missing:
             raise Dropped("browser_missing", missing)
-        browser = await self._started_browser()
         host = urlsplit(request.url).hostname or ""
+        if request.meta.get("challenge_retry") and self._unsettled[host] >= self.give_up_after:
+            # checked here, in the host's turn: the outcome of its previous rendered page is known
+            raise Dropped("js_challenge", f"{request.url}: the browser failed {self._unsettled[host]} challenges "
+                                          f"of {host} in a row and is not tried again there in this crawl")
+        browser = await self._started_browser()
         target = rewrite(request.url, self.rules)
         if target is not None:
             request.meta["fetched_url"] = target
@@ -123,7 +138,16 @@ class RenderingDownloadHandler(PoliteDownloadHandler):
         request.meta["rendered"] = True
         if len(methods) > 1:
             request.meta["screenshot_png"] = methods[1].result
-        return response.replace(url=request.url, request=request, status=methods[0].result or response.status)
+        status, settled = methods[0].result
+        self._count_settled(host, settled)
+        return response.replace(url=request.url, request=request, status=status or response.status)
+
+    def _count_settled(self, host: str, settled: bool) -> None:
+        """Count the host's challenges the browser failed in a row; a page that settled resets the count."""
+        self._unsettled[host] = 0 if settled else self._unsettled[host] + 1
+        if self._unsettled[host] == self.give_up_after:
+            log.warning("%s: the browser failed %d challenges in a row; the host's next challenges in this crawl "
+                        "are counted blocked without it", host, self._unsettled[host])
 
     async def _started_browser(self) -> ScrapyPlaywrightDownloadHandler:
         async with self._starting:

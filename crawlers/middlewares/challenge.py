@@ -39,7 +39,7 @@ class ChallengeMiddleware:
                 and is_challenge(response.body)):
             if self.retry_in_browser and not request.meta.get("render"):
                 # once: the browser's answer comes back through here with meta["render"] set
-                return request.replace(meta={**request.meta, "render": True, "screenshot": "canonical" in request.meta},
-                                       dont_filter=True)
+                return request.replace(meta={**request.meta, "render": True, "challenge_retry": True,
+                                             "screenshot": "canonical" in request.meta}, dont_filter=True)
             raise Dropped("js_challenge", request.url)
         return response

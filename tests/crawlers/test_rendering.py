@@ -11,18 +11,25 @@ the real mirror; the browser is Debian's Chromium through scrapy-playwright.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from crawlers.middlewares.challenge import is_challenge
 from mediamon.core.archive import iter_batches, iter_records, read_screenshot
+from mediamon.devtools.mirror import render
 from mediamon.devtools.mirror.server import MirrorServer
 from processing.runner import process_pending
 from processing.store.search import SearchFilters, search
-from tests.support.crawl import FAST, archived_entries, run_crawl
+from tests.support.crawl import FAST, archived_entries, crawl_command, run_crawl
+from tests.support.paths import REPO
+from tests.support.recording_server import Recorder, rss
 from tests.support.rendering import (
     CHALLENGED_SOURCES,
     challenged_articles,
@@ -92,6 +99,35 @@ def test_a_challenge_the_browser_cannot_pass_is_counted_blocked_once_after_the_s
         asked = [r for r in mirror.requests if (r.host, r.path) == (urlsplit(url).hostname, urlsplit(url).path)]
         assert len(asked) == 2, url  # the plain request, then the browser once
         assert settle <= ended - asked[1].at < settle + 30, url
+
+
+@needs_chromium
+def test_a_host_whose_challenges_the_browser_keeps_failing_gets_no_more_browser_tries(tmp_path):
+    """After MEDIAMON_RENDER_GIVE_UP_AFTER failed challenges in a row, the host's next ones are blocked at once."""
+    site, pages = "news.example.org", [f"/news/{n}" for n in range(1, 6)]
+    never_passes = (200, {"Content-Type": "text/html; charset=utf-8"}, render.js_challenge().encode())
+    server = Recorder({f"/{site}/feed.xml": rss([f"https://{site}{p}" for p in pages]),
+                       **{f"/{site}{p}": never_passes for p in pages}})
+    source = {"id": "challenged", "name": "challenged", "owner": "test", "kind": "state_media", "languages": ["en"],
+              "domains": [site], "schedule": "1h", "render": "on_challenge",
+              "discovery": {"feeds": [{"url": f"https://{site}/feed.xml"}]},
+              "politeness": {"download_delay": 0, "concurrency": 1, "obey_robots": False,
+                             "robots_override_reason": "test server"}}
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+    env = {**os.environ, "MEDIAMON_DATA_DIR": str(tmp_path / "data"),
+           "MEDIAMON_URL_REWRITE": f"https://{site}=http://127.0.0.1:{server.port}/{site}"}
+    try:
+        done = subprocess.run(crawl_command(tmp_path / "data", "--sources", str(sources),
+                                            settings={"MEDIAMON_RENDER_GIVE_UP_AFTER": 2}),
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    finally:
+        server.close()
+    stats = json.loads(done.stdout)["sources"]["challenged"]
+    assert stats["blocked"] == {"js_challenge": len(pages)} and stats["adds_up"], done.stderr[-2000:]
+    asked = Counter(path.removeprefix(f"/{site}") for path in server.paths)
+    # every page was asked plainly; only the first two went to the browser as well
+    assert sorted(asked[p] for p in pages) == [1, 1, 1, 2, 2], asked
 
 
 @pytest.mark.slow
