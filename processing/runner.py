@@ -62,7 +62,7 @@ from mediamon.core.settings import Settings
 from mediamon.core.sources import Source, load_sources, sources_by_id
 from processing import language
 from processing.changes.config import ChangeRules, load_change_rules
-from processing.changes.versions import VersionStage, split_answers
+from processing.changes.versions import Answer, VersionStage, split_answers
 from processing.changes.versions import ensure_index as ensure_versions_index
 from processing.dedup import GroupLock, assign_groups
 from processing.quarantine import QuarantineEntry, write_batch
@@ -193,20 +193,47 @@ class RunContext:
 
 
 def _outcomes(ctx: RunContext, records: Iterable[ArchivedRecord]) -> Iterator[tuple[ManifestRecord, Outcome]]:
-    inputs = (record_input(r) for r in records)
+    """The records' outcomes in manifest order; with a pool, every record is handed to the workers now."""
+    inputs = [record_input(r) for r in records]
     if ctx.pool is None:
-        for item in inputs:
-            yield item.manifest, process_record(item, ctx.sources, ctx.rules, ctx.lexicon)
-            ctx.on_record(1)
-        return
-    # map() keeps manifest order; inputs of one batch at most are in flight
-    pending = list(inputs)
-    for item, outcome in zip(pending, ctx.pool.map(_process_in_worker, pending, chunksize=CHUNKSIZE), strict=True):
+        return _in_process(ctx, inputs)
+    # map() submits at once and keeps manifest order: the workers start while the caller finishes other work
+    return _as_answered(ctx, inputs, ctx.pool.map(_process_in_worker, inputs, chunksize=CHUNKSIZE))
+
+
+def _in_process(ctx: RunContext, inputs: list[RecordInput]) -> Iterator[tuple[ManifestRecord, Outcome]]:
+    for item in inputs:
+        yield item.manifest, process_record(item, ctx.sources, ctx.rules, ctx.lexicon)
+        ctx.on_record(1)
+
+
+def _as_answered(ctx: RunContext, inputs: list[RecordInput],
+                 outcomes: Iterator[Outcome]) -> Iterator[tuple[ManifestRecord, Outcome]]:
+    for item, outcome in zip(inputs, outcomes, strict=True):
         yield item.manifest, outcome
         ctx.on_record(1)
 
 
+@dataclass
+class _StartedBatch:
+    """A batch read from the archive, its records on their way through the workers (``_start_batch``)."""
+
+    batch_id: str
+    only_sources: set[str] | None
+    report: ProcessReport
+    entries: list[ManifestRecord]
+    damage: str | None
+    quarantined: list[QuarantineEntry]
+    answers: list[Answer]
+    outcomes: Iterator[tuple[ManifestRecord, Outcome]]
+
+
 def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None = None) -> ProcessReport:
+    return _finish_batch(ctx, _start_batch(ctx, batch_dir, only_sources))
+
+
+def _start_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None) -> _StartedBatch:
+    """Read a batch and hand its records to the workers; ``_finish_batch`` groups, indexes and records it."""
     report = ProcessReport()
     batch_id = batch_dir.name
 
@@ -234,10 +261,16 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     # independent of what was read: the manifest's own count (and the WARC's unlisted responses)
     report.records_archived = len(entries) + (report.quarantined[MANIFEST_RECORD_MISSING] if damage is None else 0)
     ctx.on_record(len(quarantined) + len(answers))
+    return _StartedBatch(batch_id, only_sources, report, entries, damage, quarantined, answers,
+                         _outcomes(ctx, readable))
+
+
+def _finish_batch(ctx: RunContext, started: _StartedBatch) -> ProcessReport:
+    report, quarantined, answers, batch_id = started.report, started.quarantined, started.answers, started.batch_id
     docs: list[Document] = []
     revisits: set[str] = set()
     features: dict[tuple[str | None, ...], StoryFeatures] = {}  # computed by the workers (stories on)
-    for record, outcome in _outcomes(ctx, readable):
+    for record, outcome in started.outcomes:
         report.records_in += 1
         report.dates_rejected += len(outcome.dates_rejected)
         report.dates_feed_disagrees += bool(outcome.date_disagreements)
@@ -276,13 +309,13 @@ def _run_batch(ctx: RunContext, batch_dir: Path, only_sources: set[str] | None =
     report.created, report.updated, report.unchanged, report.failed = (
         counts.created, counts.updated, counts.unchanged, counts.failed)
     write_batch(ctx.settings.data_dir, batch_id, quarantined)
-    sources = sorted({entry.source for entry in entries})
+    sources = sorted({entry.source for entry in started.entries})
     ledger.mark_done(ctx.es, ctx.settings, batch_id, {
         "source": sources, "records": report.records_in, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "quarantined": dict(report.quarantined),
         "duplicates": report.duplicates, "versions": versions.counts.as_dict(),
-        "reprocessed_sources": sorted(only_sources) if only_sources else None,
-        "damaged": damage})
+        "reprocessed_sources": sorted(started.only_sources) if started.only_sources else None,
+        "damaged": started.damage})
     if not report.adds_up():  # cannot happen unless a stage drops records: fail loudly, never silently
         raise RuntimeError(f"batch {batch_id}: counts do not add up: {report.as_dict()}")
     return report
@@ -331,9 +364,15 @@ def _run(settings: Settings, es: Elasticsearch | None, workers: int, progress: b
                       TimeElapsedColumn(), disable=not progress, transient=False) as bar:
             task = bar.add_task("records", total=sum(_record_count(b, only_sources) for b in todo))
             ctx.on_record = lambda n: bar.advance(task, n)
-            for batch_dir in todo:
-                report.add(_run_batch(ctx, batch_dir, only_sources))
-                report.batches_done += 1
+            # One batch ahead: the workers extract batch k+1 while this process groups and indexes batch k
+            # (the per-record stages need no index, so nothing of batch k is missing to them)
+            ahead: _StartedBatch | None = None
+            for batch_dir in [*todo, None]:
+                started = _start_batch(ctx, batch_dir, only_sources) if batch_dir is not None else None
+                if ahead is not None:
+                    report.add(_finish_batch(ctx, ahead))
+                    report.batches_done += 1
+                ahead = started
     finally:
         if ctx.pool is not None:
             ctx.pool.shutdown(cancel_futures=True)
