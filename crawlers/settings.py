@@ -84,8 +84,6 @@ MEDIAMON_RENDER = "plain"  # the source's ``render:`` (crawlers.run.source_setti
 MEDIAMON_RENDER_CONCURRENCY = 1
 MEDIAMON_RENDER_CONTEXT_PAGES = 50
 MEDIAMON_RENDER_SETTLE_S = 15.0  # how long a challenge page gets to pass (set its cookie, reload) in the browser
-# Challenges of a host the browser fails in a row before a crawler stops retrying the host's challenges in it
-MEDIAMON_RENDER_GIVE_UP_AFTER = 3
 # Challenges of one host the browser fails in a row before the crawl stops trying it there (middlewares/challenge.py)
 MEDIAMON_RENDER_GIVE_UP_AFTER = 3
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
