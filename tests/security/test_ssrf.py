@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,20 @@ def source(source_id: str, domains: list[str], allow_private: bool = False) -> d
             "politeness": {"download_delay": 0, "obey_robots": False, "robots_override_reason": "test servers",
                            "allow_private_addresses": allow_private}}
 
+
+
+def run_crawler(root: Path, sources: list[dict[str, Any]], site_port: int) -> subprocess.CompletedProcess[str]:
+    """``python -m crawlers`` over ``sources``, SITE served by the recorder on ``site_port``; its report printed."""
+    sources_file = root / "sources.yaml"
+    sources_file.write_text(yaml.safe_dump({"sources": sources}))
+    command = [sys.executable, "-m", "crawlers", "--json", "--sources", str(sources_file)]
+    for key, value in FAST.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]
+    env = {**os.environ, "MEDIAMON_DATA_DIR": str(root / "data"),
+           "MEDIAMON_URL_REWRITE": f"https://{SITE}=http://127.0.0.1:{site_port}/{SITE}"}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=150)
+    assert done.stdout.strip(), done.stderr[-3000:]
+    return done
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
@@ -70,17 +85,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                source("dns", ["2130706433", "127.1", "localhost"]),
                source("redirects", ["127.0.0.1", "169.254.169.254", "localhost"]), source("offsite", []),
                source("allowed", ["127.0.0.1"], allow_private=True)]
-    root = tmp_path_factory.mktemp("ssrf")
-    sources_file = root / "sources.yaml"
-    sources_file.write_text(yaml.safe_dump({"sources": sources}))
-    command = [sys.executable, "-m", "crawlers", "--json", "--sources", str(sources_file)]
-    for key, value in FAST.items():
-        command += ["--set", f"{key}={json.dumps(value)}"]
-    env = {**os.environ, "MEDIAMON_DATA_DIR": str(root / "data"),
-           "MEDIAMON_URL_REWRITE": f"https://{SITE}=http://127.0.0.1:{site.port}/{SITE}"}
     try:
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=150)
-        assert done.stdout.strip(), done.stderr[-3000:]
+        done = run_crawler(tmp_path_factory.mktemp("ssrf"), sources, site.port)
         yield {"report": json.loads(done.stdout)["sources"], "internal": internal.paths, "site": site.paths,
                "stderr": done.stderr}
     finally:
@@ -153,17 +159,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     })
     sources = [{**source("rendered", []), "render": "browser"},
                {**source("rendered-allowed", [], allow_private=True), "render": "browser"}]
-    root = tmp_path_factory.mktemp("ssrf-rendered")
-    sources_file = root / "sources.yaml"
-    sources_file.write_text(yaml.safe_dump({"sources": sources}))
-    command = [sys.executable, "-m", "crawlers", "--json", "--sources", str(sources_file)]
-    for key, value in FAST.items():
-        command += ["--set", f"{key}={json.dumps(value)}"]
-    env = {**os.environ, "MEDIAMON_DATA_DIR": str(root / "data"),
-           "MEDIAMON_URL_REWRITE": f"https://{SITE}=http://127.0.0.1:{site.port}/{SITE}"}
     try:
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=150)
-        assert done.stdout.strip(), done.stderr[-3000:]
+        done = run_crawler(tmp_path_factory.mktemp("ssrf-rendered"), sources, site.port)
         yield {"report": json.loads(done.stdout)["sources"], "internal": internal.paths, "site": site.paths}
     finally:
         internal.close()
