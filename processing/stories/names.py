@@ -60,7 +60,7 @@ def _natasha():
     """
     # lazy: loading the embeddings and the NER model takes seconds; only Russian text needs them
     from natasha import NewsEmbedding, NewsNERTagger, Segmenter
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # lazy: with natasha (it imports numpy, whose BLAS it limits)
 
     threadpool_limits(limits=1, user_api="blas")
     return Segmenter(), NewsNERTagger(NewsEmbedding())

@@ -122,7 +122,10 @@ def test_ctrl_c_stops_the_supervised_process_and_everything_it_started(tmp_path:
     shell = subprocess.Popen(["bash", "-c", f'source "{SCRIPT}" && stop_on_exit stand-in && '
                                             f'supervise "{sys.executable}" "{stubborn}" "{pids_file}"'],
                              env={**os.environ, "AIRFLOW_STOP_GRACE_S": "2"}, start_new_session=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             # as from a terminal: a suite started in the background (`cmd &` in a script)
+                             # inherits SIGINT ignored, and bash cannot trap a signal ignored at its start
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while not pids_file.exists():
         assert time.monotonic() < deadline and shell.poll() is None, shell.communicate()

@@ -30,6 +30,7 @@ def index(es: Elasticsearch, settings: Settings, docs: list[Document]) -> None:
     counts = index_documents(es, settings.docs_alias, docs, DeadLetter(settings.deadletter_dir),
                              IndexerConfig(stamp_indexed_at=False))
     assert counts.failed == 0, counts.failures
+    es.indices.refresh(index=settings.docs_alias)  # searchable now: a CLI started right after must see them
 
 
 def config(*rules: dict[str, Any], **top: Any) -> AlertsConfig:
