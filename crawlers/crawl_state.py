@@ -91,7 +91,8 @@ class CrawlState:
             self._lock_fh.close()
             self._lock_fh = None
 
-    def _is_ours(self, batch_id: str) -> bool:
+    def owns(self, batch_id: str) -> bool:
+        """Whether ``batch_id`` is a batch of this source (its id names the source)."""
         return re.fullmatch(rf"\d{{8}}T\d{{6}}Z-{re.escape(self.source_id)}-[0-9a-f]{{8}}", batch_id) is not None
 
     def load_and_recover(self) -> tuple[int, int]:
@@ -109,12 +110,12 @@ class CrawlState:
         incoming = self.archive_dir / INCOMING
         if incoming.is_dir():
             for batch in incoming.iterdir():
-                if self._is_ours(batch.name):  # we hold the lock: its writer is dead
+                if self.owns(batch.name):  # we hold the lock: its writer is dead
                     shutil.rmtree(batch, ignore_errors=True)
                     discarded += 1
         absorbed = 0
         for batch in iter_batches(self.archive_dir):
-            if self._is_ours(batch.name) and batch.name not in self.absorbed:
+            if self.owns(batch.name) and batch.name not in self.absorbed:
                 self.absorb(batch.name, _batch_keys(batch))
                 absorbed += 1
         if discarded or absorbed:
@@ -224,7 +225,7 @@ class SourceRun:
         # batch ids start with the UTC time the batch was opened; a day's margin for one open long
         oldest = f"{horizon - timedelta(days=1):%Y%m%dT%H%M%SZ}"
         for batch in iter_batches(self.archive_dir):
-            if not self.state._is_ours(batch.name) or batch.name < oldest:
+            if not self.state.owns(batch.name) or batch.name < oldest:
                 continue
             try:
                 entries = read_manifest(batch)

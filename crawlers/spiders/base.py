@@ -28,10 +28,10 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLo
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawlers.backfill.window import parse_moment
 from crawlers.canonical import canonical_url
 from crawlers.crawl_state import SourceRun
 from crawlers.middlewares import Dropped
+from crawlers.moments import parse_moment
 from mediamon.core.sources import Source
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

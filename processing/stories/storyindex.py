@@ -107,9 +107,9 @@ def candidates(es: Elasticsearch, settings: Settings, batch: list[StoryFeatures]
             "filter": [{"range": {"first_at": {"lte": (features.published_at + window).isoformat()}}},
                        {"range": {"last_at": {"gte": (features.published_at - window).isoformat()}}}],
             "should": should, "minimum_should_match": 1}}}]
-    ids: list[list[str]] = [[] for _ in batch]
     if not searches:
         return [[] for _ in batch]
+    ids: list[list[str]] = [[] for _ in batch]
     for position, answer in zip(asked, es.msearch(searches=searches)["responses"], strict=True):
         if "error" in answer:  # msearch answers each search on its own: a failed one must not pass as "none"
             raise OperationFailed(f"story candidate lookup failed: {answer['error']}")

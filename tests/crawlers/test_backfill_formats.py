@@ -17,7 +17,8 @@ from crawlers import settings as project_settings
 from crawlers.backfill import archives
 from crawlers.backfill.backfill_run import BackfillRun
 from crawlers.backfill.spiders import SitemapBackfill, list_page_links, range_passed, sitemap_partition
-from crawlers.backfill.window import DateWindow, capture_window, day_of, page_day, parse_moment, url_day
+from crawlers.backfill.window import DateWindow, capture_window, day_of, page_day, url_day
+from crawlers.moments import parse_moment
 from mediamon.core.sources import load_sources
 from mediamon.devtools.mirror.server import MirrorServer
 from tests.support.paths import CONFIG
