@@ -17,6 +17,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from mediamon.core.document import fingerprint
 from mediamon.core.errors import OperationFailed
 from mediamon.core.esclient import REPLICATION
 from mediamon.core.settings import Settings
@@ -136,16 +137,20 @@ def save(es: Elasticsearch, settings: Settings, stories: Iterable[Story]) -> int
 
 def rename(es: Elasticsearch, settings: Settings, renamed: dict[str, str], keep: set[str]) -> int:
     """Stories renamed or merged away: drop their old documents and re-label the indexed reports carrying the
-    old ids (bulk updates of the hits, each in its own backing index: the node may lack the reindex module)."""
+    old ids (bulk updates of the hits, each in its own backing index: the node may lack the reindex module).
+
+    A re-labelled report gets the fingerprint of what it now says: left at the one of its old label, the next
+    reprocessing would find it changed and rewrite it. A report without a fingerprint (marked deleted, so
+    that its restored page is indexed again) stays without one."""
     if not renamed:
         return 0
     gone = sorted(set(renamed) - keep)
     actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": stories_index(settings), "_id": story_id}
                                      for story_id in gone]
-    hits = helpers.scan(es, index=settings.docs_alias, query={"query": {"terms": {"story_id": sorted(renamed)}}},
-                        _source=["story_id"])
-    actions += [{"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
-                 "doc": {"story_id": renamed[hit["_source"]["story_id"]]}} for hit in hits]
+    for hit in helpers.scan(es, index=settings.docs_alias, query={"query": {"terms": {"story_id": sorted(renamed)}}}):
+        source = {**hit["_source"], "story_id": renamed[hit["_source"]["story_id"]]}
+        actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {
+            "story_id": source["story_id"], "fingerprint": fingerprint(source) if source.get("fingerprint") else None}})
     _, errors = helpers.bulk(es, actions, raise_on_error=False, stats_only=False)
     missing = [e for e in errors if next(iter(e.values())).get("status") != 404]
     if missing:
