@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})  # OpenCorpora's proper-name tags
 WORD_RE = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
 CYRILLIC_RE = re.compile(r"[а-яёіўґєї]", re.IGNORECASE)
 
@@ -36,6 +37,17 @@ def lemma(word: str) -> str:
     if CYRILLIC_RE.search(word):
         return _morph().parse(word)[0].normal_form.replace("ё", "е")
     return _english().stemWord(word)
+
+
+@lru_cache(maxsize=65536)
+def dictionary_name(word: str) -> bool | None:
+    """Whether pymorphy3's dictionary reads a Russian ``word`` as a proper name in any of its readings (Песков is
+    also a plural of "sand", Макрон also a diacritic); None when the dictionary does not know the word."""
+    morph = _morph()
+    word = word.lower().replace("ё", "е")
+    if not morph.word_is_known(word):
+        return None
+    return any(NAME_GRAMMEMES & parse.tag.grammemes for parse in morph.parse(word))
 
 
 def tokens(text: str) -> list[str]:

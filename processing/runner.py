@@ -71,7 +71,7 @@ from processing.rules import ProcessingRules, load_processing_rules
 from processing.store import ledger
 from processing.store.bulk import DeadLetter, index_documents
 from processing.store.indexsetup import add_new_fields, setup
-from processing.stories import storyindex
+from processing.stories import names, storyindex
 from processing.stories.assign import assign_stories, features_key
 from processing.stories.features import StoryFeatures, story_features
 from processing.stories.lexicon import Lexicon, load_lexicon
@@ -329,6 +329,8 @@ def _context(settings: Settings, es: Elasticsearch | None, workers: int) -> RunC
                      change_rules=load_change_rules(settings.config_dir),
                      lexicon=load_lexicon(settings.config_dir) if settings.stories else None)
     if workers > 1:
+        if ctx.lexicon is not None:  # the workers fork from this process: one NER model load, not one per worker
+            names.warm_up()
         ctx.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                        initargs=(settings.config_dir, sources_file, settings.stories))
     if not ctx.es.indices.exists_alias(name=settings.docs_alias):

@@ -100,8 +100,8 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     members = {m.features.doc_id: s.story_id for s in live.values() for m in s.members}
     for _, doc in ordered:
         doc.story_id = members.get(doc.id) or existing[doc.id].story_id
-    storyindex.save(es, settings, live.values())
-    storyindex.rename(es, settings, report.renamed, keep=set(members.values()))
+    # the batch's own documents are indexed next with their story: no re-labelling of their indexed copies
+    storyindex.save(es, settings, list(live.values()), report.renamed, skip={doc.id for doc in docs})
     return report
 
 

@@ -19,6 +19,7 @@ QUOTE_WEIGHT = 4.0
 CROSS_LANGUAGE_FACTOR = 1.3
 TERMS_WEIGHT = 20.0  # x Jaccard of content terms: a re-telling in other words measures 0.15-0.3
 MAX_DATES = 1  # every report of a day names the day
+REASON_OF_KIND = {"person": "people", "concept": "concepts", "name": "names", "number": "numbers", "date": "dates"}
 
 
 @dataclass
@@ -30,46 +31,57 @@ class Link:
         return {"score": round(self.score, 2), "reasons": self.reasons}
 
 
-def link(a: StoryFeatures, b: StoryFeatures, window_hours: float) -> Link:
+def link(a: StoryFeatures, b: StoryFeatures, window_hours: float, explain: bool = True) -> Link:
     """Evidence that ``a`` and ``b`` report the same statement or event; it fades with the time between them
-    (to half at the window's edge): re-tellings follow within hours, a commentary days later re-uses the words."""
+    (to half at the window's edge): re-tellings follow within hours, a commentary days later re-uses the words.
+
+    ``explain=False`` gives the score alone: choosing a story's best member compares every member, and only
+    the chosen link's reasons are stored (writing them out for each was a third of the comparison's cost)."""
     if a.dup_group and a.dup_group == b.dup_group:
         return Link(100.0, {"near_duplicate": True})
     if a.translation_group and a.translation_group == b.translation_group:
         return Link(100.0, {"translation": True})
     hours = abs((a.published_at - b.published_at).total_seconds()) / 3600
     if hours > window_hours:  # first: a big story's early members are mostly out of a late report's window
-        return Link(0.0, {"outside_window_hours": round(hours, 1)})
+        return Link(0.0, {"outside_window_hours": round(hours, 1)} if explain else {})
     reasons: dict[str, Any] = {}
     score = 0.0
-    shared = sorted(a.keys & b.keys)
-    speakers = sorted(set(a.speakers) & set(b.speakers))
+    speakers = set(a.speakers).intersection(b.speakers) if a.speakers and b.speakers else set()
     if speakers:
-        reasons["speakers"] = speakers
         score += WEIGHTS["speaker"] * len(speakers)
     by_kind: dict[str, list[str]] = {}
-    for key in shared:
+    for key in a.keys & b.keys:
         kind, _, value = key.partition(":")
         if kind == "person" and value in speakers:
             continue
         by_kind.setdefault(kind, []).append(value)
     for kind, values in by_kind.items():
-        counted = values[:MAX_DATES] if kind == "date" else values
-        reasons[{"person": "people", "concept": "concepts", "name": "names", "number": "numbers",
-                 "date": "dates"}[kind]] = values
-        score += WEIGHTS[kind] * len(counted)
+        score += WEIGHTS[kind] * (min(len(values), MAX_DATES) if kind == "date" else len(values))
+    if explain:
+        if speakers:
+            reasons["speakers"] = sorted(speakers)
+        for kind, values in sorted(by_kind.items()):
+            reasons[REASON_OF_KIND[kind]] = sorted(values)
     if a.lang != b.lang:
         score *= CROSS_LANGUAGE_FACTOR
         if a.cognates and b.cognates:  # Russian and Belarusian
-            jaccard = len(a.cognates & b.cognates) / len(a.cognates | b.cognates)
-            reasons["cognate_terms"] = round(jaccard, 3)
+            jaccard = _jaccard(a.cognates, b.cognates)
             score += TERMS_WEIGHT * jaccard
+            if explain:
+                reasons["cognate_terms"] = round(jaccard, 3)
     else:
-        if quotes := sorted(a.quote_grams & b.quote_grams):
-            reasons["shared_quote"] = quotes[0]
+        if not a.quote_grams.isdisjoint(b.quote_grams):
             score += QUOTE_WEIGHT
+            if explain:
+                reasons["shared_quote"] = min(a.quote_grams & b.quote_grams)
         if a.terms and b.terms:
-            jaccard = len(a.terms & b.terms) / len(a.terms | b.terms)
-            reasons["terms"] = round(jaccard, 3)
+            jaccard = _jaccard(a.terms, b.terms)
             score += TERMS_WEIGHT * jaccard
+            if explain:
+                reasons["terms"] = round(jaccard, 3)
     return Link(score * (1 - 0.5 * hours / window_hours), reasons)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)

@@ -4,15 +4,23 @@ A name is transliterated (Russian and Belarusian Cyrillic to Latin), spelling
 variants of the transliteration schemes are folded (w/v, kh/h, ck/k, Belarusian
 soft ці/ць), and the word is reduced to its first consonants: inflection and
 vowel spelling change the ending and the vowels, rarely the consonant frame.
-Russian headlines also go through Natasha's news NER (its model ships
-inside its wheels), which finds the names that open a sentence, where
-capitalisation alone cannot tell a name from the first word.
+A capitalised word that opens a sentence may be a name or just the first
+word. In a Russian headline, pymorphy3's dictionary decides first (Лукашенко
+is a surname, Мигранты is not); only when it does not know an opening word
+(Моравецкий, Тихановская, Брузги) does Natasha's news NER read the headline
+(its model ships inside its wheels). The dictionary answers most headlines for
+free; the NER tagger costs milliseconds a headline and, if loaded in every
+worker, more than a second per worker and run (``warm_up`` loads it before the
+pool forks).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+
+from processing.lemmas import dictionary_name
 
 _CYRILLIC = dict(zip(
     "абвгдеёжзийклмнопрстуўфхцчшщъыьэюяі",
@@ -42,10 +50,15 @@ def skeleton(word: str) -> str | None:
     return frame[:SKELETON_CONSONANTS] if len(frame) >= MIN_CONSONANTS else None
 
 
+def _capitalised(text: str) -> Iterator[tuple[str, bool]]:
+    """Capitalised words, each with whether it opens a sentence (there capitalisation says nothing)."""
+    for m in NAME_RE.finditer(text):
+        yield m.group(1), bool(SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()]))
+
+
 def capitalised_names(text: str) -> list[str]:
-    """Capitalised words that do not open a sentence (there capitalisation says nothing)."""
-    return [m.group(1) for m in NAME_RE.finditer(text)
-            if not SENTENCE_START_RE.search(text[max(0, m.start() - 3):m.start()])]
+    """Capitalised words that do not open a sentence."""
+    return [word for word, opens in _capitalised(text) if not opens]
 
 
 @lru_cache(maxsize=1)
@@ -77,9 +90,26 @@ def russian_entities(text: str) -> list[str]:
     return [word for span in doc.spans for word in span.text.split()]
 
 
+def warm_up() -> None:
+    """Load the NER model now: a process pool forked afterwards shares it instead of loading it per worker."""
+    _natasha()
+
+
+def opening_names(headline: str) -> list[str]:
+    """The words opening a Russian headline's sentences that are names: the dictionary's, else Natasha's."""
+    openers = [word for word, opens in _capitalised(headline) if opens]
+    verdicts = [dictionary_name(word) for word in openers]
+    names = [word for word, verdict in zip(openers, verdicts, strict=True) if verdict]
+    if None in verdicts:  # a word the dictionary does not know: a name it lacks, or a rare word
+        unknown = {word for word, verdict in zip(openers, verdicts, strict=True) if verdict is None}
+        names += [word for word in russian_entities(headline) if word in unknown]
+    return names
+
+
 def name_keys(text: str, lang: str, ubiquitous: frozenset[str], ner_text: str = "") -> set[str]:
-    """Skeletons of the names in ``text`` (plus Natasha's on ``ner_text`` for Russian), minus the ubiquitous."""
+    """Skeletons of the names in ``text`` (plus the names opening ``ner_text``, a Russian headline), minus the
+    ubiquitous."""
     words = capitalised_names(text)
     if lang == "ru" and ner_text:
-        words += russian_entities(ner_text)
+        words += opening_names(ner_text)
     return {s for w in words if (s := skeleton(w)) and s not in ubiquitous}

@@ -75,13 +75,14 @@ def matches(features: StoryFeatures, candidates: list[Story], lexicon: Lexicon) 
     """
     found: list[Match] = []
     for story in sorted(candidates, key=lambda s: s.story_id):
-        best: Match | None = None
+        best: Member | None = None
+        best_score = lexicon.link_threshold
         for member in story.members:
             if member.features.doc_id == features.doc_id:
                 continue
-            evidence = link(features, member.features, lexicon.window_hours)
-            if evidence.score >= lexicon.link_threshold and (best is None or evidence.score > best.link.score):
-                best = Match(story, member.features.doc_id, evidence)
+            score = link(features, member.features, lexicon.window_hours, explain=False).score
+            if score > best_score or (best is None and score == best_score):
+                best, best_score = member, score
         if best is not None:
-            found.append(best)
+            found.append(Match(story, best.features.doc_id, link(features, best.features, lexicon.window_hours)))
     return sorted(found, key=lambda m: (-m.link.score, m.story.story_id))

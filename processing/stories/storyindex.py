@@ -11,7 +11,6 @@ times are indexed for that lookup, for ``mediamon stories`` and for Kibana.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,41 +121,39 @@ def candidates(es: Elasticsearch, settings: Settings, batch: list[StoryFeatures]
     return [[stories[story_id] for story_id in found if story_id in stories] for found in ids]
 
 
-def save(es: Elasticsearch, settings: Settings, stories: Iterable[Story]) -> int:
-    """Write the stories and refresh, so the next batch's lookup sees them; an error is not swallowed."""
+def save(es: Elasticsearch, settings: Settings, stories: list[Story], renamed: dict[str, str],
+         skip: set[str]) -> int:
+    """Write the stories, drop those renamed or merged away and re-label the indexed reports that carry an old
+    id, in one bulk request, then refresh, so the next batch's lookup sees them; an error is not swallowed.
+    ``skip``: reports about to be indexed anew with their new story id (the batch's own): not re-labelled.
+
+    Re-labelled reports are found by their old story id and updated in their own backing index (the node may
+    lack the reindex module). Each gets the fingerprint of what it now says: left at the one of its old label,
+    the next reprocessing would find it changed and rewrite it. A report without a fingerprint (marked
+    deleted, so that its restored page is indexed again) stays without one.
+    """
     index = stories_index(settings)
-    actions = [{"_index": index, "_id": s.story_id, "_source": to_source(s)} for s in stories]
+    actions: list[dict[str, Any]] = [{"_index": index, "_id": s.story_id, "_source": to_source(s)} for s in stories]
+    if renamed:
+        kept = {s.story_id for s in stories}
+        actions += [{"_op_type": "delete", "_index": index, "_id": old} for old in sorted(set(renamed) - kept)]
+        carrying = {"query": {"terms": {"story_id": sorted(renamed)}}}
+        for hit in helpers.scan(es, index=settings.docs_alias, query=carrying):
+            if hit["_id"] in skip:
+                continue
+            source = {**hit["_source"], "story_id": renamed[hit["_source"]["story_id"]]}
+            actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {
+                "story_id": source["story_id"],
+                "fingerprint": fingerprint(source) if source.get("fingerprint") else None}})
     if not actions:
         return 0
     ok, errors = helpers.bulk(es, actions, raise_on_error=False, stats_only=False)
-    if errors:
-        raise OperationFailed(f"{len(errors)} stories not written to {index}: {errors[0]}")
-    es.indices.refresh(index=index)
+    # 404: a story or a report deleted since it was read; what was meant to go is gone
+    failed = [e for e in errors if next(iter(e.values())).get("status") != 404]
+    if failed:
+        raise OperationFailed(f"{len(failed)} story writes to {index} failed: {failed[0]}")
+    es.indices.refresh(index=index)  # the runner refreshes the documents after indexing
     return ok
-
-
-def rename(es: Elasticsearch, settings: Settings, renamed: dict[str, str], keep: set[str]) -> int:
-    """Stories renamed or merged away: drop their old documents and re-label the indexed reports carrying the
-    old ids (bulk updates of the hits, each in its own backing index: the node may lack the reindex module).
-
-    A re-labelled report gets the fingerprint of what it now says: left at the one of its old label, the next
-    reprocessing would find it changed and rewrite it. A report without a fingerprint (marked deleted, so
-    that its restored page is indexed again) stays without one."""
-    if not renamed:
-        return 0
-    gone = sorted(set(renamed) - keep)
-    actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": stories_index(settings), "_id": story_id}
-                                     for story_id in gone]
-    for hit in helpers.scan(es, index=settings.docs_alias, query={"query": {"terms": {"story_id": sorted(renamed)}}}):
-        source = {**hit["_source"], "story_id": renamed[hit["_source"]["story_id"]]}
-        actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {
-            "story_id": source["story_id"], "fingerprint": fingerprint(source) if source.get("fingerprint") else None}})
-    _, errors = helpers.bulk(es, actions, raise_on_error=False, stats_only=False)
-    missing = [e for e in errors if next(iter(e.values())).get("status") != 404]
-    if missing:
-        raise OperationFailed(f"{len(missing)} story renames failed: {missing[0]}")
-    es.indices.refresh(index=stories_index(settings))  # the runner refreshes the documents after indexing
-    return len(actions) - len(gone)
 
 
 def get_story(es: Elasticsearch, settings: Settings, story_id: str) -> Story | None:
