@@ -32,7 +32,8 @@ MAPPING: dict[str, Any] = {"dynamic": False, "properties": {
     "languages": KEYWORD, "narratives": KEYWORD, "speakers": KEYWORD, "title": {"type": "text"},
     "origin_id": KEYWORD, "origin_source": KEYWORD, "origin_at": DATE,
     "members": {"type": "object", "enabled": False}}}
-MAX_CANDIDATES = 50
+MAX_CANDIDATES = 20  # the best-scored stories of the window: linking reads each one's members
+DECISIVE = 1000.0  # a shared duplicate group or translation outranks any number of shared keys
 
 
 def stories_index(settings: Settings) -> str:
@@ -95,11 +96,13 @@ def candidates(es: Elasticsearch, settings: Settings, batch: list[StoryFeatures]
     searches: list[dict[str, Any]] = []
     asked: list[int] = []  # positions in ``batch`` of the features with something to look for
     for position, features in enumerate(batch):
-        should: list[dict[str, Any]] = [{"terms": {"keys": sorted(features.keys)}}] if features.keys else []
+        # one scored ``term`` per key (a ``terms`` set scores every match alike): the stories sharing the most,
+        # and the rarest, keys come first; the story holding the report's original or translation always does
+        should: list[dict[str, Any]] = [{"term": {"keys": key}} for key in sorted(features.keys)]
         if features.dup_group:
-            should.append({"term": {"member_ids": features.dup_group}})
+            should.append({"term": {"member_ids": {"value": features.dup_group, "boost": DECISIVE}}})
         if features.translation_group:
-            should.append({"term": {"translation_groups": features.translation_group}})
+            should.append({"term": {"translation_groups": {"value": features.translation_group, "boost": DECISIVE}}})
         if not should:
             continue
         asked.append(position)
