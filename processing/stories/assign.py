@@ -26,7 +26,7 @@ from processing.stories import storyindex
 from processing.stories.features import StoryFeatures, story_features
 from processing.stories.lexicon import Lexicon
 from processing.stories.linking import Link
-from processing.stories.story import Member, Story, matches, story_id_of
+from processing.stories.story import Member, Story, copied_from, matches, story_id_of
 
 
 @dataclass
@@ -59,15 +59,29 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     dated = [(d.published_at or d.fetched_at, d) for d in docs]
     report.undated = sum(1 for when, _ in dated if when is None)
     ordered = sorted(((when, d) for when, d in dated if when is not None), key=lambda p: (p[0], p[1].id))
-    existing = storyindex.stories_of(es, settings, [d.id for _, d in ordered])
+    # one lookup for the batch's own reports and the originals its copies were grouped with
+    originals = {d.dup_group for _, d in ordered if d.dup_group and d.dup_group != d.id}
+    known = storyindex.stories_of(es, settings, sorted({d.id for _, d in ordered} | originals))
+    existing = {d.id: known[d.id] for _, d in ordered if d.id in known}
     live: dict[str, Story] = {}  # by the id each story had when loaded (or got when founded)
     absorbed: dict[str, str] = {}  # loaded id -> the loaded id of the story it merged into
+    placed: dict[str, str] = {}  # this batch's report -> the live key of the story it went to
     arriving = [_features(doc, lexicon, when, (computed or {}).get(features_key(doc)))
                 for when, doc in ordered if doc.id not in existing]
     report.kept = len(ordered) - len(arriving)
-    # Looked up before any is assigned: what this batch changes is in ``live``, which overrides the index
-    indexed = storyindex.candidates(es, settings, arriving, lexicon.window_hours)
-    for features, found_in_index in zip(arriving, indexed, strict=True):
+    # Looked up before any is assigned: what this batch changes is in ``live``, which overrides the index.
+    # A copy of an indexed original needs no lookup: it joins the original's story (see ``_original_story``).
+    searched = [f for f in arriving if copied_from(f) not in known]
+    indexed = iter(storyindex.candidates(es, settings, searched, lexicon.window_hours))
+    for features in arriving:
+        found_in_index = next(indexed) if copied_from(features) not in known else []
+        if original := _original_story(features, known, live, absorbed, placed):
+            story = original
+            story.add(Member(features, copied_from(features), Link(100.0, {"near_duplicate": True})))
+            report.joined += 1
+            live[story.story_id] = story
+            placed[features.doc_id] = story.story_id
+            continue
         candidates = {s.story_id: s for s in found_in_index if s.story_id not in absorbed}
         candidates.update(live)  # this batch's changes are newer than what the index holds
         found = matches(features, [s for s in candidates.values() if _near(s, features, lexicon)], lexicon)
@@ -89,6 +103,7 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
                 report.merged += 1
             report.joined += 1
         live[story.story_id] = story
+        placed[features.doc_id] = story.story_id
     final = {loaded: story_id_of(story) for loaded, story in live.items()}
     for loaded, into in absorbed.items():
         while into in absorbed:
@@ -115,6 +130,25 @@ def _features(doc: Document, lexicon: Lexicon, when: datetime, computed: StoryFe
     if computed is None or computed.published_at != when:
         return story_features(doc, lexicon, when)
     return replace(computed, dup_group=doc.dup_group, translation_group=doc.translation_group)
+
+
+def _original_story(features: StoryFeatures, known: dict[str, Story], live: dict[str, Story],
+                    absorbed: dict[str, str], placed: dict[str, str]) -> Story | None:
+    """The story of the original a near-duplicate copies, wherever it is now: a copy tells what its original
+    tells, a decisive link (``linking.link`` gives it 100), so it joins that story without a lookup.
+
+    The original either came earlier in this batch (``placed``) or is indexed in a story (``known``); that
+    story may since have merged into another (``absorbed``). None: the original is in no story (undated).
+    """
+    original = copied_from(features)
+    if original is None:
+        return None
+    key = placed.get(original) or (known[original].story_id if original in known else None)
+    if key is None:
+        return None
+    while key in absorbed:
+        key = absorbed[key]
+    return live.get(key) or known.get(original)
 
 
 def _near(story: Story, features: StoryFeatures, lexicon: Lexicon) -> bool:

@@ -60,6 +60,12 @@ def story_id_of(story: Story) -> str:
     return "st-" + hashlib.sha256(first.doc_id.encode("utf-8")).hexdigest()[:16]
 
 
+def copied_from(features: StoryFeatures) -> str | None:
+    """The original a near-duplicate was grouped with (None for an original)."""
+    group = features.dup_group
+    return group if group and group != features.doc_id else None
+
+
 @dataclass(frozen=True)
 class Match:
     story: Story
@@ -77,8 +83,11 @@ def matches(features: StoryFeatures, candidates: list[Story], lexicon: Lexicon) 
     for story in sorted(candidates, key=lambda s: s.story_id):
         best: Member | None = None
         best_score = lexicon.link_threshold
+        ids = {m.features.doc_id for m in story.members}
         for member in story.members:
-            if member.features.doc_id == features.doc_id:
+            # a copy whose original is in the story is represented by it: copies make no links of their own,
+            # whichever order they arrive in (``assign`` joins a copy to its original's story directly)
+            if member.features.doc_id == features.doc_id or copied_from(member.features) in ids:
                 continue
             score = link(features, member.features, lexicon.window_hours, explain=False).score
             if score > best_score or (best is None and score == best_score):

@@ -1,4 +1,4 @@
-"""The candidate lookup in a crowded window: which stories a report is compared with (the real node)."""
+"""Which stories a report is compared with, and the copies that need no comparison (the real node)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import helpers
 
+from mediamon.core.document import Document
+from processing.lemmas import lemma_text
 from processing.stories import storyindex
+from processing.stories.assign import assign_stories
 from processing.stories.features import StoryFeatures
+from processing.stories.lexicon import load_lexicon
 from processing.stories.story import Member, Story, story_id_of
+from tests.support.paths import CONFIG
 
 AT = datetime(2021, 11, 9, 12, tzinfo=UTC)
 COMMON = ["concept:migrants", "concept:border", "number:2000"]
@@ -46,3 +51,29 @@ def test_in_a_crowded_window_the_stories_sharing_most_keys_and_the_original_come
     assert len(ids) == storyindex.MAX_CANDIDATES
     assert ids[:2] == [original.story_id, best.story_id]
     assert late.story_id not in ids
+
+
+def report(name: str, title: str, at: datetime, copied_from: str | None = None) -> Document:
+    url = f"https://tass.example/{name}"
+    doc = Document(url=url, canonical_url=url, domain="tass.example", source="tass-ru", title=title, text=title,
+                   lang="ru", lemmas=lemma_text(title), published_at=at)
+    doc.dup_group = copied_from or doc.id
+    return doc
+
+
+def test_a_copy_joins_its_originals_story_wherever_that_story_went(es_settings, es_admin):
+    lexicon = load_lexicon(CONFIG)
+    storyindex.ensure_index(es_admin, es_settings)  # as the runner does
+    original = report("original", "Лукашенко заявил о двух тысячах мигрантов у границы в Брузгах", AT)
+    assign_stories(es_admin, es_settings, [original], lexicon)
+    # a copy sharing no word with its original (the grouping said copy; that is decisive) and one whose
+    # original comes earlier in the same batch
+    copy = report("copy", "Погода в Минске: снег", AT + timedelta(hours=2), copied_from=original.id)
+    second = report("second", "Ураган в Гомеле", AT + timedelta(hours=3))
+    copy_of_second = report("copy-of-second", "Курс рубля", AT + timedelta(hours=4), copied_from=second.id)
+    result = assign_stories(es_admin, es_settings, [copy_of_second, copy, second], lexicon)
+    assert (result.joined, result.founded) == (2, 1)
+    assert copy.story_id == original.story_id and copy_of_second.story_id == second.story_id != copy.story_id
+    story = storyindex.get_story(es_admin, es_settings, copy.story_id)
+    member = story.member(copy.id)
+    assert (member.linked_to, member.link.reasons) == (original.id, {"near_duplicate": True})
