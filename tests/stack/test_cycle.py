@@ -35,8 +35,10 @@ def test_a_scheduled_cycle_takes_a_feed_article_to_a_delivered_alert(client: Set
     assert crawls and all(run["run_type"] == "scheduled" for run in crawls)
     processing = airflow.runs("mediamon_process")
     assert processing and all(run["run_type"] == "asset_triggered" for run in processing)
-    alerting = [run for run in airflow.runs("mediamon_alerts") if run["state"] == "success"]
-    assert alerting and alerting[-1]["run_type"] == "asset_triggered"
+    # the task writes the alert before its run is marked done: wait for the run, do not race it
+    alerting = wait_for("an alerts run to succeed", lambda: [
+        run for run in airflow.runs("mediamon_alerts") if run["state"] == "success"], timeout=120, every=2)
+    assert alerting[-1]["run_type"] == "asset_triggered"
     workers = {ti["hostname"].split("@")[0] for run in processing
                for ti in airflow.task_instances("mediamon_process", run["dag_run_id"])
                if ti["task_id"] == "process_batch" and ti["state"] == "success"}
