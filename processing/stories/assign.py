@@ -26,7 +26,7 @@ from processing.stories import storyindex
 from processing.stories.features import StoryFeatures, story_features
 from processing.stories.lexicon import Lexicon
 from processing.stories.linking import Link
-from processing.stories.story import Member, Story, copied_from, matches, story_id_of
+from processing.stories.story import Match, Member, Story, copied_from, matches, story_id_of
 
 
 @dataclass
@@ -71,21 +71,16 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     report.kept = len(ordered) - len(arriving)
     # Looked up before any is assigned: what this batch changes is in ``live``, which overrides the index.
     # A copy of an indexed original needs no lookup: it joins the original's story (see ``_original_story``).
-    searched = [f for f in arriving if copied_from(f) not in known]
+    looked_up = [copied_from(f) not in known for f in arriving]
+    searched = [f for f, look in zip(arriving, looked_up, strict=True) if look]
     indexed = iter(storyindex.candidates(es, settings, searched, lexicon.window_hours))
-    for features in arriving:
-        found_in_index = next(indexed) if copied_from(features) not in known else []
+    for features, look in zip(arriving, looked_up, strict=True):
+        found_in_index = next(indexed) if look else []
         if original := _original_story(features, known, live, absorbed, placed):
             story = original
             story.add(Member(features, copied_from(features), Link(100.0, {"near_duplicate": True})))
             report.joined += 1
-            live[story.story_id] = story
-            placed[features.doc_id] = story.story_id
-            continue
-        candidates = {s.story_id: s for s in found_in_index if s.story_id not in absorbed}
-        candidates.update(live)  # this batch's changes are newer than what the index holds
-        found = matches(features, [s for s in candidates.values() if _near(s, features, lexicon)], lexicon)
-        if not found:
+        elif not (found := _matches(features, found_in_index, live, absorbed, lexicon)):
             story = Story("", [Member(features, None, None)])
             story.story_id = story_id_of(story)
             report.founded += 1
@@ -130,6 +125,13 @@ def _features(doc: Document, lexicon: Lexicon, when: datetime, computed: StoryFe
     if computed is None or computed.published_at != when:
         return story_features(doc, lexicon, when)
     return replace(computed, dup_group=doc.dup_group, translation_group=doc.translation_group)
+
+
+def _matches(features: StoryFeatures, found_in_index: list[Story], live: dict[str, Story],
+             absorbed: dict[str, str], lexicon: Lexicon) -> list[Match]:
+    candidates = {s.story_id: s for s in found_in_index if s.story_id not in absorbed}
+    candidates.update(live)  # this batch's changes are newer than what the index holds
+    return matches(features, [s for s in candidates.values() if _near(s, features, lexicon)], lexicon)
 
 
 def _original_story(features: StoryFeatures, known: dict[str, Story], live: dict[str, Story],

@@ -140,10 +140,9 @@ def save(es: Elasticsearch, settings: Settings, stories: list[Story], renamed: d
     if renamed:
         kept = {s.story_id for s in stories}
         actions += [{"_op_type": "delete", "_index": index, "_id": old} for old in sorted(set(renamed) - kept)]
-        carrying = {"query": {"terms": {"story_id": sorted(renamed)}}}
+        carrying = {"query": {"bool": {"filter": {"terms": {"story_id": sorted(renamed)}},
+                                       "must_not": {"ids": {"values": sorted(skip)}}}}}
         for hit in helpers.scan(es, index=settings.docs_alias, query=carrying):
-            if hit["_id"] in skip:
-                continue
             source = {**hit["_source"], "story_id": renamed[hit["_source"]["story_id"]]}
             actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {
                 "story_id": source["story_id"],

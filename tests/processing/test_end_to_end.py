@@ -46,7 +46,8 @@ def crawl(mirror: MirrorServer, settings, tmp_path: Path) -> dict:
 def all_documents(es, settings) -> list[dict]:
     es.indices.refresh(index=settings.docs_alias)
     hits = es.search(index=settings.docs_alias, size=1000, source_excludes=["lemmas", "minhash", "text"])
-    return [{"_id": h["_id"], **h["_source"]} for h in hits["hits"]["hits"]]
+    # in id order: hits that tie on score come in index order, which a background segment merge may change
+    return sorted(({"_id": h["_id"], **h["_source"]} for h in hits["hits"]["hits"]), key=lambda d: d["_id"])
 
 
 def document_of(item: CorpusItem, docs: list[dict]) -> dict:
