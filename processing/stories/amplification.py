@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from processing.stories.story import Member, Story
+from processing.stories.story import Member, Story, chronological
 
 GOVERNMENT_PREFERENCE = timedelta(minutes=15)
 GOVERNMENT_KINDS = frozenset({"government"})
@@ -36,10 +36,10 @@ class Amplifier:
 
 
 def origin_of(story: Story) -> Member:
-    earliest = min(story.members, key=lambda m: (m.features.published_at, m.features.doc_id))
+    earliest = min(story.members, key=chronological)
     within = [m for m in story.members if m.features.kind in GOVERNMENT_KINDS
               and m.features.published_at - earliest.features.published_at <= GOVERNMENT_PREFERENCE]
-    return min(within, key=lambda m: (m.features.published_at, m.features.doc_id)) if within else earliest
+    return min(within, key=chronological) if within else earliest
 
 
 def quotes(member: Member, origin: Member) -> bool:
@@ -53,6 +53,6 @@ def chain(story: Story) -> tuple[Member, list[Amplifier]]:
     """The origin and every other report in order of publication, with its lag behind the origin."""
     origin = origin_of(story)
     others = sorted((m for m in story.members if m is not origin),
-                    key=lambda m: (m.features.published_at, m.features.doc_id))
+                    key=chronological)
     return origin, [Amplifier(m, m.features.published_at - origin.features.published_at, quotes(m, origin))
                     for m in others]
