@@ -6,7 +6,11 @@ retry policy are the same for the CLI, the DAGs, the tests and the benchmarks.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from mediamon.core.errors import ConfigError
 from mediamon.core.settings import Settings
@@ -49,7 +53,22 @@ def make_client(settings: Settings, *, username: str | None = None, password: st
         kwargs["verify_certs"] = settings.es_verify_certs
         if settings.es_ca_certs:
             kwargs["ca_certs"] = str(settings.es_ca_certs)
-    return Elasticsearch(settings.es_url, **kwargs)
+    return Elasticsearch(settings.es_url, serializers=SERIALIZERS, **kwargs)
+
+
+class OrjsonNdjsonSerializer(NdjsonSerializer):
+    """Bulk and msearch bodies line by line with orjson, as the client's ``OrjsonSerializer`` does JSON."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+# orjson, which the client supports: a batch's bulk bodies and story documents are megabytes, and the
+# standard library's encoder was two fifths of what stories cost the runner's own process
+SERIALIZERS = {OrjsonSerializer.mimetype: OrjsonSerializer(), NdjsonSerializer.mimetype: OrjsonNdjsonSerializer()}
 
 
 def for_search(es: Elasticsearch) -> Elasticsearch:
