@@ -9,6 +9,7 @@ import pytest
 
 from mediamon.core.document import Document
 from mediamon.devtools.mirror.corpus import load_corpus
+from processing.enrich import LemmaIndex, positions
 from processing.lemmas import dictionary_name, lemma_text
 from processing.stories import names
 from processing.stories.features import story_features
@@ -53,3 +54,15 @@ def test_a_link_scores_the_same_with_and_without_its_reasons():
         assert link(a, b, lexicon.window_hours, explain=False).score == explained.score
         compared += explained.score >= lexicon.link_threshold
     assert compared > 20  # the corpus holds real links, not only zeros
+
+
+def test_the_lexicons_one_lemma_shortcut_finds_exactly_what_matching_every_pattern_finds():
+    lexicon = load_lexicon(CONFIG)
+    assert lexicon.by_lemma and lexicon.phrases  # both paths are exercised
+    found_any = 0
+    for item in (i for items in load_corpus().values() for i in items):
+        index = LemmaIndex(lemma_text("\n".join([item.title, *item.body])).split())
+        expected = {key for key, patterns in lexicon.concepts if any(positions(index, p) for p in patterns)}
+        assert lexicon.concepts_in(index) == expected, item.id
+        found_any += bool(expected)
+    assert found_any > 50
