@@ -23,7 +23,8 @@ from processing.extract import ExtractionFailed, PageContext, extract
 from processing.language import detect_language
 from processing.lemmas import lemmatize
 from processing.rules import ProcessingRules
-from processing.stories.features import StoryFeatures
+from processing.stories.features import StoryFeatures, story_features
+from processing.stories.lexicon import Lexicon
 from processing.translations import translation_group
 
 log = logging.getLogger(__name__)
@@ -56,15 +57,18 @@ def _raw_ref(manifest: ManifestRecord) -> RawRef | None:
     return None
 
 
-def build_document(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules) -> Outcome:
-    """Run every per-record stage; ExtractionFailed becomes a quarantine verdict, never an exception."""
+def build_document(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules,
+                   lexicon: Lexicon | None = None) -> Outcome:
+    """Run every per-record stage; ExtractionFailed becomes a quarantine verdict, never an exception.
+    With ``lexicon`` (stories on) the story features are computed too."""
     try:
-        return _build(record, sources, rules)
+        return _build(record, sources, rules, lexicon)
     except ExtractionFailed as exc:
         return Outcome(reason=exc.reason, detail=exc.detail)
 
 
-def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules) -> Outcome:
+def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRules,
+           lexicon: Lexicon | None) -> Outcome:
     m = record.manifest
     if not 200 <= m.status < 300:
         raise ExtractionFailed("http_status", f"archived response has HTTP status {m.status}")
@@ -112,6 +116,9 @@ def _build(record: RecordInput, sources: dict[str, Source], rules: ProcessingRul
         + (["published_feed_disagrees"] if page.date_disagreements else []), **page.fields,
     )
     doc.dup_group = doc.id  # a group of one until dedup finds its relatives in the index
+    # stories on: the story features here, beside the document, on the lemma index the rules just used
+    when = doc.published_at or doc.fetched_at
+    features = story_features(doc, lexicon, when, everything) if lexicon is not None and when else None
     return Outcome(document=fingerprint_document(doc), dates_rejected=page.dates_rejected,
                    removed_lines=sum(report.removed.values()) + sum(page.excluded.values()),
-                   date_disagreements=page.date_disagreements)
+                   date_disagreements=page.date_disagreements, story_features=features)

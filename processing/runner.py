@@ -73,7 +73,7 @@ from processing.store.bulk import DeadLetter, index_documents
 from processing.store.indexsetup import add_new_fields, setup
 from processing.stories import names, storyindex
 from processing.stories.assign import assign_stories, features_key
-from processing.stories.features import StoryFeatures, story_features
+from processing.stories.features import StoryFeatures
 from processing.stories.lexicon import Lexicon, load_lexicon
 
 log = logging.getLogger(__name__)
@@ -163,11 +163,7 @@ def process_record(record: RecordInput, sources: dict[str, Source], rules: Proce
     a story assignment's cost, and here they run in the worker pool instead of serially in the parent.
     """
     try:
-        outcome = build_document(record, sources, rules)
-        doc = outcome.document
-        if lexicon is not None and doc is not None and (when := doc.published_at or doc.fetched_at):
-            outcome.story_features = story_features(doc, lexicon, when)
-        return outcome
+        return build_document(record, sources, rules, lexicon)
     except Exception as exc:  # a bug or a pathological page must not cost the other records
         log.exception("processing failed for %s", record.manifest.url)
         return Outcome(reason="processing_error", detail=f"{type(exc).__name__}: {exc}"[:2000])

@@ -145,14 +145,16 @@ def content_terms(lemmas: list[str]) -> set[str]:
     return {w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]}
 
 
-def story_features(doc: Document, lexicon: Lexicon, when: datetime) -> StoryFeatures:
-    """Features of ``doc`` published (or, lacking a date, fetched) at ``when``."""
+def story_features(doc: Document, lexicon: Lexicon, when: datetime, index: LemmaIndex | None = None) -> StoryFeatures:
+    """Features of ``doc`` published (or, lacking a date, fetched) at ``when``. ``index``: the index of
+    ``doc.lemmas`` that building the document made for its rules (its prefix lookups are shared)."""
     text = "\n".join(filter(None, [doc.title, doc.lead, doc.text]))
     lemmas = (doc.lemmas or "").split()
     dates, numbers = dates_and_numbers(text, when)
     head = doc.title or ""  # Natasha on the headline: the names that open it; the lead would double its cost
     people = {s for person in doc.mentions for word in person.split() if (s := skeleton(word))}  # counted as person:
-    keys = ({f"person:{p}" for p in doc.mentions} | {f"concept:{c}" for c in lexicon.concepts_in(LemmaIndex(lemmas))}
+    concepts = lexicon.concepts_in(index or LemmaIndex(lemmas))
+    keys = ({f"person:{p}" for p in doc.mentions} | {f"concept:{c}" for c in concepts}
             | {f"name:{n}" for n in name_keys(text[:NAME_SCAN_CHARS], doc.lang, lexicon.ubiquitous | people,
                                              head)}
             | dates | numbers)

@@ -32,7 +32,8 @@ MAPPING: dict[str, Any] = {"dynamic": False, "properties": {
     "languages": KEYWORD, "narratives": KEYWORD, "speakers": KEYWORD, "title": {"type": "text"},
     "origin_id": KEYWORD, "origin_source": KEYWORD, "origin_at": DATE,
     "members": {"type": "object", "enabled": False}}}
-MAX_CANDIDATES = 20  # the best-scored stories of the window: linking reads each one's members
+MAX_CANDIDATES = 10  # the best-scored stories of the window: linking reads each one's members (was 20: at 100k
+# stories, where a batch's reports share no candidates, reading them was most of the cost that grows)
 DECISIVE = 1000.0  # a shared duplicate group or translation outranks any number of shared keys
 
 
