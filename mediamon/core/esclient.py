@@ -29,6 +29,21 @@ class ConfigurationError(ConfigError):
     """Settings are missing or contradictory; the message says which variable to set."""
 
 
+class OrjsonNdjsonSerializer(NdjsonSerializer):
+    """Bulk and msearch bodies line by line with orjson, as the client's ``OrjsonSerializer`` does JSON."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+# orjson, which the client supports: a batch's bulk bodies and story documents are megabytes, and the
+# standard library's encoder was two fifths of what stories cost the runner's own process
+SERIALIZERS = {OrjsonSerializer.mimetype: OrjsonSerializer(), NdjsonSerializer.mimetype: OrjsonNdjsonSerializer()}
+
+
 def make_client(settings: Settings, *, username: str | None = None, password: str | None = None,
                 timeout: float | None = None, max_retries: int | None = None) -> Elasticsearch:
     """A client for the configured cluster; explicit credentials override the settings' (tests, roles)."""
@@ -54,21 +69,6 @@ def make_client(settings: Settings, *, username: str | None = None, password: st
         if settings.es_ca_certs:
             kwargs["ca_certs"] = str(settings.es_ca_certs)
     return Elasticsearch(settings.es_url, serializers=SERIALIZERS, **kwargs)
-
-
-class OrjsonNdjsonSerializer(NdjsonSerializer):
-    """Bulk and msearch bodies line by line with orjson, as the client's ``OrjsonSerializer`` does JSON."""
-
-    def json_dumps(self, data: Any) -> bytes:
-        return orjson.dumps(data, default=self.default)
-
-    def json_loads(self, data: bytes) -> Any:
-        return orjson.loads(data)
-
-
-# orjson, which the client supports: a batch's bulk bodies and story documents are megabytes, and the
-# standard library's encoder was two fifths of what stories cost the runner's own process
-SERIALIZERS = {OrjsonSerializer.mimetype: OrjsonSerializer(), NdjsonSerializer.mimetype: OrjsonNdjsonSerializer()}
 
 
 def for_search(es: Elasticsearch) -> Elasticsearch:

@@ -60,7 +60,7 @@ def assign_stories(es: Elasticsearch, settings: Settings, docs: list[Document], 
     report.undated = sum(1 for when, _ in dated if when is None)
     # in ``chronological`` order: an original is placed before its copies stamped with its time
     ordered = sorted(((when, d) for when, d in dated if when is not None),
-                     key=lambda p: (p[0], bool(p[1].dup_group and p[1].dup_group != p[1].id), p[1].id))
+                     key=lambda p: (p[0], p[1].is_duplicate, p[1].id))
     # one lookup for the batch's own reports and the originals its copies were grouped with
     originals = {d.dup_group for _, d in ordered if d.dup_group and d.dup_group != d.id}
     known = storyindex.stories_of(es, settings, sorted({d.id for _, d in ordered} | originals))

@@ -69,6 +69,12 @@ def chronological(member: Member) -> tuple[datetime, bool, str]:
     return (member.features.published_at, copied_from(member.features) is not None, member.features.doc_id)
 
 
+def copies_represented(story: Story) -> set[str]:
+    """Ids of the copies whose original is in the story: the original stands for them (no link target)."""
+    ids = {m.features.doc_id for m in story.members}
+    return {m.features.doc_id for m in story.members if copied_from(m.features) in ids}
+
+
 def story_id_of(story: Story) -> str:
     """Named after its earliest report, so the same documents make the same story in any processing order."""
     first = min(story.members, key=chronological).features
@@ -98,11 +104,11 @@ def matches(features: StoryFeatures, candidates: list[Story], lexicon: Lexicon) 
     for story in sorted(candidates, key=lambda s: s.story_id):
         best: Member | None = None
         best_score = lexicon.link_threshold
-        ids = {m.features.doc_id for m in story.members}
+        # copies make no links of their own, whichever order they arrive in (``assign`` joins a copy to its
+        # original's story directly)
+        skip = copies_represented(story) | {features.doc_id}
         for member in story.members:
-            # a copy whose original is in the story is represented by it: copies make no links of their own,
-            # whichever order they arrive in (``assign`` joins a copy to its original's story directly)
-            if member.features.doc_id == features.doc_id or copied_from(member.features) in ids:
+            if member.features.doc_id in skip:
                 continue
             score = link(features, member.features, lexicon.window_hours, explain=False).score
             if score > best_score or (best is None and score == best_score):

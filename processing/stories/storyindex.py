@@ -22,7 +22,7 @@ from mediamon.core.esclient import REPLICATION
 from mediamon.core.settings import Settings
 from processing.stories.amplification import origin_of
 from processing.stories.features import StoryFeatures
-from processing.stories.story import Member, Story, copied_from
+from processing.stories.story import Member, Story, copies_represented
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -54,7 +54,7 @@ def from_source(source: dict[str, Any]) -> Story:
 
 def to_source(story: Story) -> dict[str, Any]:
     members = [m.features for m in story.members]
-    ids = {f.doc_id for f in members}
+    represented = copies_represented(story)
     origin = origin_of(story)
     return {
         "story_id": story.story_id, "first_at": story.first_at.isoformat(), "last_at": story.last_at.isoformat(),
@@ -67,7 +67,7 @@ def to_source(story: Story) -> dict[str, Any]:
         "speakers": sorted({s for f in members for s in f.speakers}), "title": origin.features.title,
         "origin_id": origin.features.doc_id, "origin_source": origin.features.source,
         "origin_at": origin.features.published_at.isoformat(),
-        "members": [m.to_json(represented=copied_from(m.features) in ids) for m in story.members]}
+        "members": [m.to_json(represented=m.features.doc_id in represented) for m in story.members]}
 
 
 def stories_of(es: Elasticsearch, settings: Settings, doc_ids: list[str]) -> dict[str, Story]:
