@@ -16,6 +16,7 @@ from processing.stories.features import story_features
 from processing.stories.lexicon import load_lexicon
 from processing.stories.linking import link
 from tests.support.paths import CONFIG
+from tests.support.realpages import REAL_PAGES, process
 
 
 @pytest.mark.parametrize(("word", "verdict"), [
@@ -56,13 +57,26 @@ def test_a_link_scores_the_same_with_and_without_its_reasons():
     assert compared > 20  # the corpus holds real links, not only zeros
 
 
+def every_pattern(lexicon, index: LemmaIndex) -> set[str]:
+    """The definition the lexicon's shortcut must keep: each concept's every pattern matched by position."""
+    return {key for key, patterns in lexicon.concepts if any(positions(index, p) for p in patterns)}
+
+
 def test_the_lexicons_one_lemma_shortcut_finds_exactly_what_matching_every_pattern_finds():
     lexicon = load_lexicon(CONFIG)
     assert lexicon.by_lemma and lexicon.phrases  # both paths are exercised
     found_any = 0
     for item in (i for items in load_corpus().values() for i in items):
         index = LemmaIndex(lemma_text("\n".join([item.title, *item.body])).split())
-        expected = {key for key, patterns in lexicon.concepts if any(positions(index, p) for p in patterns)}
+        expected = every_pattern(lexicon, index)
         assert lexicon.concepts_in(index) == expected, item.id
         found_any += bool(expected)
     assert found_any > 50
+
+
+@pytest.mark.parametrize("page", REAL_PAGES, ids=lambda p: p.source)
+def test_the_lexicons_shortcut_on_real_pages(real_fixtures, sources, rules, page):
+    doc = process(page, real_fixtures, sources, rules).document
+    assert doc is not None, page.url
+    index = LemmaIndex((doc.lemmas or "").split())
+    assert load_lexicon(CONFIG).concepts_in(index) == every_pattern(load_lexicon(CONFIG), index)
