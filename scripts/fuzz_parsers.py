@@ -7,7 +7,7 @@ from the mirror's rendered sites towards new code paths, and any exception
 other than a parser's documented error type is a crash it reports with the
 input that caused it.
 
-    python scripts/fuzz_parsers.py [--seconds N] [--artifacts DIR] [--shallow] [--seed N]
+    python scripts/fuzz_parsers.py [--seconds N] [--runs N] [--artifacts DIR] [--shallow] [--seed N]
 
 ``MEDIAMON_FUZZ_SECONDS`` overrides the default budget of 60 seconds. Exit
 code 0 means no crash within the budget; libFuzzer's last ``#N DONE ...
@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("MEDIAMON_FUZZ_SECONDS", "60")))
     parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
+    parser.add_argument("--runs", type=int, default=-1,
+                        help="stop after this many inputs (with --seed: the same inputs anywhere); -1: no limit")
     parser.add_argument("--max-len", type=int, default=65536)
     parser.add_argument("--seed", type=int, default=0,
                         help="libFuzzer's random seed; 0 (default) picks a new one, so every long run explores anew")
@@ -137,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = write_seeds(args.artifacts / "seeds")
     corpus.mkdir(parents=True, exist_ok=True)
     print(f"fuzzing for {args.seconds}s from {seeds} seeds; crashes go to {args.artifacts}", file=sys.stderr)
-    libfuzzer_args = [sys.argv[0], f"-seed={args.seed}", f"-max_total_time={args.seconds}", f"-max_len={args.max_len}",
+    libfuzzer_args = [sys.argv[0], f"-seed={args.seed}", f"-max_total_time={args.seconds}", f"-runs={args.runs}",
+                      f"-max_len={args.max_len}",
                       "-timeout=30", "-rss_limit_mb=2048", f"-artifact_prefix={args.artifacts}/",
                       "-print_final_stats=1", str(corpus), str(args.artifacts / "seeds")]
     atheris.Setup(libfuzzer_args, one_input)

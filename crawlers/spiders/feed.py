@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import feedparser
@@ -14,24 +14,43 @@ from crawlers.spiders.base import SourceSpider
 SUMMARY_CHARS = 2000
 
 
-def entry_metadata(entry: Any) -> dict[str, Any]:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+def _text(entry: Mapping[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _records(entry: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """feedparser fills a key from any element of that name: ``<links>x</links>`` makes ``links`` a string
+    (found by the fuzzer), so a list of records is only trusted item by item."""
+    value = entry.get(key)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _parsed_time(entry: Mapping[str, Any]) -> str | None:
+    for key in ("published_parsed", "updated_parsed"):
+        value = entry.get(key)  # a struct_time from feedparser's date parsing, or the text of a stray element
+        if isinstance(value, time.struct_time):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", value)
+    return None
+
+
+def entry_metadata(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "title": entry.get("title"),
-        "published": time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed) if parsed else None,
-        "published_raw": entry.get("published") or entry.get("updated"),
-        "summary": (entry.get("summary") or "")[:SUMMARY_CHARS],
-        "authors": [a.get("name") for a in entry.get("authors", []) if a.get("name")],
-        "tags": [t.get("term") for t in entry.get("tags", []) if t.get("term")],
+        "title": _text(entry, "title"),
+        "published": _parsed_time(entry),
+        "published_raw": _text(entry, "published") or _text(entry, "updated"),
+        "summary": (_text(entry, "summary") or "")[:SUMMARY_CHARS],
+        "authors": [name for a in _records(entry, "authors") if (name := _text(a, "name"))],
+        "tags": [term for t in _records(entry, "tags") if (term := _text(t, "term"))],
         "has_full_text": bool(entry.get("content") or entry.get("yandex_full-text")),
     }
 
 
-def entry_link(entry: Any) -> str | None:
-    for link in entry.get("links", []):
-        if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return link["href"]
-    return entry.get("link") or None
+def entry_link(entry: Mapping[str, Any]) -> str | None:
+    for link in _records(entry, "links"):
+        if link.get("rel", "alternate") == "alternate" and (href := _text(link, "href")):
+            return href
+    return _text(entry, "link")
 
 
 class FeedSpider(SourceSpider):
@@ -58,6 +77,8 @@ class FeedSpider(SourceSpider):
         if parsed.bozo:
             self.run.stats.page_warnings["feed_malformed"] += 1
         links = [(link, entry_metadata(e)) for e in parsed.entries if (link := entry_link(e))]
+        if len(links) < len(parsed.entries):  # nothing to fetch for an entry without a link; counted, not dropped
+            self.run.stats.page_warnings["feed_entry_without_link"] += len(parsed.entries) - len(links)
         page_url = response.meta["page_url"]
         if response.meta["page"] == 1:
             self.listing_read(page_url, "feed", links)

@@ -71,3 +71,20 @@ def test_a_feed_that_crashes_feedparser_is_counted_unparsable(tmp_path: Path) ->
     crasher = b"<item<category>\xb3</item</category<"
     assert list(spider.parse_feed(response("https://tass.ru/rss/v2.xml", crasher))) == []
     assert spider.run.stats.page_errors == {"feed_unparsable": 1}
+
+
+def test_feed_entry_fields_of_the_wrong_type_are_ignored_not_crashed_on(tmp_path: Path) -> None:
+    """Found by the fuzzer in CI: feedparser fills ``links``, ``authors`` or ``published_parsed`` from any element of
+    that name, so an entry's ``links`` can be a string; the entry keeps its other fields, a linkless one is counted."""
+    spider = spider_for(FeedSpider, tmp_path, "tass-ru")
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+            b"<item><title>A</title><link>https://tass.ru/politika/1</link><links>abc</links><authors>q</authors>"
+            b"<pubDate>Mon, 08 Nov 2021 16:51:00 GMT</pubDate><published_parsed>x</published_parsed></item>"
+            # a <link> after a string ``links`` leaves feedparser's ``link`` a dict without href: no link
+            b"<item><title>B</title><links>def</links><link>https://tass.ru/politika/2</link></item></channel></rss>")
+    requests = list(spider.parse_feed(response("https://tass.ru/rss/v2.xml", body)))
+    assert [r.url for r in requests] == ["https://tass.ru/politika/1"]
+    # the string ``authors`` gives no author, the stray element overwrote the parsed date: the raw date remains
+    assert requests[0].meta["feed"] == {"title": "A", "published_raw": "Mon, 08 Nov 2021 16:51:00 GMT",
+                                        "has_full_text": False}
+    assert spider.run.stats.page_warnings == {"feed_entry_without_link": 1}
