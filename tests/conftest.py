@@ -7,12 +7,14 @@ never see each other's documents, and its indices are deleted afterwards.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from hypothesis import settings as hypothesis_settings
 
 from mediamon.core.esclient import make_client
 from mediamon.core.settings import Settings, load_settings
@@ -21,6 +23,13 @@ from mediamon.devtools.mirror.server import MirrorServer
 from processing.store.indexsetup import setup
 from tests.support.es import drop_prefix
 from tests.support.paths import REAL_FIXTURES
+
+# The property tests draw the same examples on every run and machine (hypothesis does so by itself only when it
+# recognises a CI service), so `make test` never goes red by the luck of the draw; exploring is its own run:
+# HYPOTHESIS_PROFILE=explore pytest tests/reliability
+hypothesis_settings.register_profile("mediamon", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)  # new examples each run
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mediamon"))
 
 
 @pytest.fixture(scope="session")
