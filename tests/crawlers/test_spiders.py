@@ -88,3 +88,20 @@ def test_feed_entry_fields_of_the_wrong_type_are_ignored_not_crashed_on(tmp_path
     assert requests[0].meta["feed"] == {"title": "A", "published_raw": "Mon, 08 Nov 2021 16:51:00 GMT",
                                         "has_full_text": False}
     assert spider.run.stats.page_warnings == {"feed_entry_without_link": 1}
+
+
+def test_the_real_kremlin_atom_feed_gives_every_entry_with_its_metadata(tmp_path: Path, real_fixtures: Path) -> None:
+    """The typed reading of entries keeps what a real feed carries: 20 entries, each linked, dated, titled."""
+    spider = spider_for(FeedSpider, tmp_path, "kremlin-en")
+    body = (real_fixtures / "kremlin-en" / "president-news-feed.atom.xml").read_bytes()
+    requests = list(spider.parse_feed(response("http://en.kremlin.ru/events/president/news/feed", body)))
+    assert len(requests) == 20 and all(r.url.startswith("http://en.kremlin.ru/events/president/news/")
+                                       for r in requests)
+    first = requests[0].meta["feed"]
+    assert requests[0].url.endswith("/63953")
+    # the real title carries no-break spaces
+    assert " ".join(first["title"].split()) == "Launching motor traffic on completed sections of Taurida motorway"
+    assert first["published"] == "2020-08-27T11:20:00Z" and first["published_raw"] == "2020-08-27T15:20:00+04:00"
+    assert first["summary"].startswith('<div class="c-summary"') and first["has_full_text"] is True
+    assert all(r.meta["feed"].get("published") and r.meta["feed"].get("title") for r in requests)
+    assert spider.run.stats.page_warnings == {} and spider.run.stats.page_errors == {}
