@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     corpus = args.artifacts / "corpus"
     seeds = write_seeds(args.artifacts / "seeds")
     corpus.mkdir(parents=True, exist_ok=True)
-    print(f"fuzzing for {args.seconds}s from {seeds} seeds; crashes go to {args.artifacts}", file=sys.stderr)
+    budget = f"{args.runs} inputs or {args.seconds}s" if args.runs >= 0 else f"{args.seconds}s"
+    print(f"fuzzing for {budget} from {seeds} seeds; crashes go to {args.artifacts}", file=sys.stderr)
     libfuzzer_args = [sys.argv[0], f"-seed={args.seed}", f"-max_total_time={args.seconds}", f"-runs={args.runs}",
                       f"-max_len={args.max_len}",
                       "-timeout=30", "-rss_limit_mb=2048", f"-artifact_prefix={args.artifacts}/",
